@@ -1,0 +1,98 @@
+"""The optimizer contract: an ``(init, step)`` pair of pure functions over ``(B, n)`` arrays.
+
+``init(x0) -> state`` and ``step(state, x, t, oracle) -> (x_next, state)``, where ``t = 1, 2, ...``
+is the 1-based update number (the paper's t: bias corrections use ``beta**t`` with t = 1 on the first
+update) and ``oracle`` has ``f(x)``, ``grad(x)``, ``hess(x)`` over ``(B, n)`` arrays (a ``Kernels``, or a
+mini-batch / noisy oracle fixed for this step). ``x`` lives outside the state.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from symgd.errors import InputError
+
+Array = np.ndarray
+Schedule = Callable[[int], float]  # t -> learning rate, t = 1, 2, ...
+
+
+class Optimizer(NamedTuple):
+    """A configured optimizer: name, the two pure functions, its hyperparameters, its docstring."""
+
+    name: str
+    init: Callable[[Array], Any]  # x0 (B, n) -> state
+    step: Callable[[Any, Array, int, Any], tuple[Array, Any]]  # (state, x, t, oracle) -> (x_next, state)
+    hyper: dict[str, Any]
+    doc: str
+
+    def __repr__(self) -> str:  # adam(lr=0.1, betas=(0.9, 0.999), eps=1e-08)
+        return f"{self.name}(" + ", ".join(f"{k}={v!r}" for k, v in self.hyper.items()) + ")"
+
+
+REGISTRY: dict[str, Callable[..., Optimizer]] = {}
+
+# One LaTeX symbol per hyperparameter name, shared by latex.py and the CLI's help.
+SYMBOLS = {"lr": r"\eta", "momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lambda",
+           "betas": r"(\beta_1, \beta_2)", "eps": r"\epsilon", "alpha": r"\alpha", "rho": r"\rho",
+           "k": "k", "gamma": r"\gamma", "final_lr": r"\eta^*", "momentum_decay": r"\psi"}
+
+
+def optimizer(factory):
+    """Turn ``factory(**hyper) -> (init, step)`` into a registered ``Optimizer`` factory."""
+    sig = inspect.signature(factory)
+
+    @functools.wraps(factory)
+    def make(*args, **kwargs) -> Optimizer:
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError as e:
+            unknown = [k for k in kwargs if k not in sig.parameters]
+            if unknown:
+                hint = difflib.get_close_matches(unknown[0], list(sig.parameters), n=1)
+                more = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise InputError(f"{factory.__name__} has no hyperparameter {unknown[0]!r}{more} "
+                                 f"(it takes {', '.join(sig.parameters)})") from None
+            raise InputError(f"{factory.__name__}: {e}") from None
+        bound.apply_defaults()
+        init, step = factory(*bound.args, **bound.kwargs)
+        return Optimizer(factory.__name__, init, step, dict(bound.arguments), factory.__doc__ or "")
+
+    make.signature = sig
+    REGISTRY[factory.__name__] = make
+    return make
+
+
+def get(name: str, **hyper) -> Optimizer:
+    """The optimizer registered as ``name``, configured with ``hyper`` (a did-you-mean on typos)."""
+    if isinstance(name, Optimizer):
+        if hyper:
+            raise InputError(f"hyperparameters {sorted(hyper)} given with an already configured {name!r}")
+        return name
+    key = str(name).strip().lower()
+    if key not in REGISTRY:
+        hint = difflib.get_close_matches(key, list(REGISTRY), n=1)
+        more = f"; did you mean {hint[0]!r}?" if hint else f"; known: {', '.join(sorted(REGISTRY))}"
+        raise InputError(f"unknown optimizer {name!r}{more}")
+    return REGISTRY[key](**hyper)
+
+
+def as_schedule(lr) -> Schedule:
+    """A learning rate as a function of t: a number becomes a constant, a callable stays."""
+    if callable(lr):
+        return lr
+    require(isinstance(lr, (int, float)) and not isinstance(lr, bool), f"lr must be a number or a schedule, got {lr!r}")
+    require(np.isfinite(lr) and lr > 0, f"lr must be positive and finite, got {lr=}")
+    lr = float(lr)
+    return lambda t: lr
+
+
+def require(ok: bool, message: str) -> None:
+    """Raise ``InputError(message)`` unless ``ok`` (a ValueError: never a bare assert)."""
+    if not ok:
+        raise InputError(message)
