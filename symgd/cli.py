@@ -1,0 +1,339 @@
+"""The ``symgd`` command line: flags in, public API calls, text or JSON out. No math lives here.
+
+Exit codes: 0 success (a diverged run is a result), 2 bad input or usage (one line on stderr starting
+``symgd: error:``), 1 an internal failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+
+from symgd.errors import InputError, SymgdError
+
+EXAMPLES = """\
+examples:
+  symgd analyze "x^2 - 10x + 1"
+  symgd analyze "x1^2 + x1 - 4*x1*x2 + x1^3*x2" --json
+  symgd analyze "sin(x) + cos(y)" --box x=-4:4,y=-4:4
+  symgd run "x^2" --method adam --lr 0.1 --x0 0.5 --steps 30
+  symgd run "(1-x)^2 + 100*(y-x^2)^2" --method momentum --lr 1e-3 --x0=-1.5,2 --x0 0,0 --json
+  symgd compare "0.1*x1^2 + x2^2" --methods gd,momentum,adagrad,rmsprop,adam --lr 0.1 --x0=-8,5
+  symgd demo
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2."""
+
+    def error(self, message):  # noqa: D102 - argparse hook
+        self.exit(2, f"symgd: error: {message} (see '{self.prog} --help')\n")
+
+
+def _json_safe(obj):
+    """Replace NaN and infinities by None, recursively, so the JSON is standard."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if hasattr(obj, "tolist"):  # numpy arrays and scalars
+        return _json_safe(obj.tolist())
+    return obj
+
+
+def dump_json(doc) -> str:
+    """One JSON document, never NaN or Infinity (null instead)."""
+    return json.dumps(_json_safe(doc), allow_nan=False)
+
+
+def _human(expr) -> str:
+    """A SymPy object as people type it (``^`` for powers)."""
+    import sympy as sp
+
+    return sp.sstr(expr).replace("**", "^")
+
+
+# ---------------------------------------------------------------------------------------------
+# option parsing helpers
+
+
+def parse_box(text: str | None, variables) -> dict | None:
+    """``x=-5:5,y=-pi:pi`` -> {Symbol: (lo, hi)}; bounds may be constant expressions."""
+    if not text:
+        return None
+    from symgd.parse import parse
+
+    by_name = {v.name: v for v in variables}
+    box = {}
+    for part in text.split(","):
+        name, sep, rng = part.partition("=")
+        lo_txt, sep2, hi_txt = rng.partition(":")
+        name = name.strip()
+        if not sep or not sep2:
+            raise InputError(f"--box takes NAME=LO:HI pairs separated by commas, got {part.strip()!r}")
+        if name not in by_name:
+            raise InputError(f"--box names {name!r}, which is not a variable ({', '.join(by_name)})")
+        lo, hi = (_constant(parse, t, "--box") for t in (lo_txt, hi_txt))
+        if not lo < hi:
+            raise InputError(f"--box {name}: need LO < HI, got {lo:g}:{hi:g}")
+        box[by_name[name]] = (lo, hi)
+    return box
+
+
+def _constant(parse, text: str, option: str) -> float:
+    expr, free = parse(text.strip())
+    if free:
+        raise InputError(f"{option} bounds must be numbers, got {text.strip()!r}")
+    value = float(expr)
+    if not math.isfinite(value):
+        raise InputError(f"{option} bounds must be finite, got {text.strip()!r}")
+    return value
+
+
+def parse_x0(values: Sequence[str], n: int):
+    """Each ``--x0 A,B`` is one start; several give a batch (N, n)."""
+    import numpy as np
+
+    rows = []
+    for text in values:
+        try:
+            row = [float(v) for v in text.split(",")]
+        except ValueError:
+            raise InputError(f"--x0 takes comma-separated numbers, got {text!r}") from None
+        if len(row) != n:
+            raise InputError(f"--x0 {text} has {len(row)} coordinate(s), the expression has {n} variable(s)")
+        if not all(math.isfinite(v) for v in row):
+            raise InputError(f"--x0 must be finite, got {text!r}")
+        rows.append(row)
+    return np.array(rows, dtype=float)
+
+
+def parse_param(text: str):
+    """``NAME=VALUE``: a number, true/false, a comma-separated tuple of numbers, or a word."""
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise InputError(f"--param takes NAME=VALUE, got {text!r}")
+    raw = raw.strip()
+    if raw.lower() in ("true", "false"):
+        return name, raw.lower() == "true"
+    try:
+        if "," in raw:
+            return name, tuple(float(v) for v in raw.split(","))
+        number = float(raw)
+    except ValueError:
+        if raw.replace("_", "").isalnum():
+            return name, raw  # a word: form=slide, inner=adam, damping=armijo
+        raise InputError(f"--param {name}: cannot read {raw!r} (a number, true/false, A,B or a word)") from None
+    return name, int(number) if raw.lstrip("+-").isdigit() else number
+
+
+def _negative_values_attached(argv: list[str]) -> list[str]:
+    """Let ``--x0 -1.5,2`` work: argparse would take ``-1.5,2`` for an option."""
+    out, i = [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--x0", "--box") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            out.append(f"{a}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# subcommands
+
+
+def _problem(args):
+    from symgd.problem import Problem
+
+    variables = None
+    if getattr(args, "vars", None):
+        from symgd.parse import validate_name
+
+        variables = tuple(validate_name(v.strip()) for v in args.vars.split(",") if v.strip())
+    return Problem(args.expr, variables=variables or ())
+
+
+def _critical(problem, args):
+    try:
+        import symgd.critical  # noqa: F401
+    except ImportError:
+        return None
+    return problem.critical_points(box=parse_box(args.box, problem.variables), timeout=args.timeout)
+
+
+def analyze_json(problem, cps) -> dict:
+    """The ``analyze --json`` document of CONTRACT.md."""
+    import sympy as sp
+
+    doc = {
+        "expression": sp.sstr(problem.expr),
+        "variables": [v.name for v in problem.variables],
+        "gradient": [sp.sstr(g) for g in problem.gradient],
+        "hessian": [[sp.sstr(h) for h in problem.hessian.row(i)] for i in range(problem.n)],
+    }
+    if cps is not None:
+        doc["critical_points"] = cps.to_json()
+    return doc
+
+
+def analyze_text(problem, cps) -> str:
+    """f, the gradient, the Hessian and the critical points, as a person reads them."""
+    xs = problem.variables
+    names = ", ".join(v.name for v in xs)
+    lines = [f"f({names}) = {_human(problem.expr)}", "", "gradient:"]
+    lines += [f"  df/d{v.name} = {_human(g)}" for v, g in zip(xs, problem.gradient)]
+    lines += ["", "Hessian:"]
+    cells = [[_human(h) for h in problem.hessian.row(i)] for i in range(problem.n)]
+    widths = [max((len(r[j]) for r in cells), default=0) for j in range(problem.n)]
+    lines += ["  [ " + "  ".join(c.rjust(w) for c, w in zip(r, widths)) + " ]" for r in cells]
+    if cps is not None:
+        lines += ["", str(cps)]
+    return "\n".join(lines)
+
+
+def cmd_analyze(args) -> int:
+    problem = _problem(args)
+    cps = _critical(problem, args)
+    print(dump_json(analyze_json(problem, cps)) if args.json else analyze_text(problem, cps))
+    return 0
+
+
+DEMO = [
+    ("C1", "x^2 - 10x + 1"),
+    ("C2", "0.5*x1 + 2*x2 + 4*x3 + 10"),
+    ("C3", "x1^2 + x1 - 4*x1*x2 + x1^3*x2"),
+    ("C6", "x^4 - 50x^3 - x + 1"),
+    ("C8", "x2^2 - x1^2"),
+    ("G1", "exp(x) + x^2"),
+    ("G2", "exp(x+y) + x^2 - y^2"),
+    ("L1", "2x^2 + 3x^3 + x^4"),
+]
+
+
+def cmd_demo(args) -> int:
+    from symgd.problem import Problem
+
+    for tag, text in DEMO:
+        print(f"=== slide example {tag}: symgd analyze \"{text}\"")
+        problem = Problem(text)
+        args.box = None
+        print(analyze_text(problem, _critical(problem, args)))
+        print()
+    return 0
+
+
+def _run_options(args, problem):
+    hyper = dict(parse_param(p) for p in args.param or [])
+    if args.lr is not None:
+        hyper["lr"] = args.lr
+    x0 = parse_x0(args.x0, problem.n)
+    if args.steps < 1:
+        raise InputError(f"--steps must be at least 1, got {args.steps}")
+    if args.tol is not None and not args.tol >= 0:
+        raise InputError(f"--tol must be >= 0, got {args.tol}")
+    return hyper, x0
+
+
+def cmd_run(args) -> int:
+    from symgd.minimize import minimize
+
+    problem = _problem(args)
+    hyper, x0 = _run_options(args, problem)
+    run = minimize(problem, args.method, x0, steps=args.steps, tol=args.tol, path=args.path, **hyper)
+    print(dump_json(run.to_json()) if args.json else repr(run))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from symgd.minimize import compare
+
+    problem = _problem(args)
+    hyper, x0 = _run_options(args, problem)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if not methods:
+        raise InputError("--methods needs at least one optimizer name")
+    comparison = compare(problem, methods, x0, steps=args.steps, tol=args.tol, path=args.path, **hyper)
+    if args.json:
+        print(dump_json({name: run.to_json() for name, run in comparison.items()}))
+    else:
+        print(repr(comparison))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symgd", description="Symbolic gradients, exact critical points and optimizers "
+                     "for expressions you type.", epilog=EXAMPLES,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def expr_command(name, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EXAMPLES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("expr", help='the objective, e.g. "x^2 - 10x + 1"')
+        p.add_argument("--vars", help="variables in order, comma-separated (default: natural order)")
+        p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+        return p
+
+    p = expr_command("analyze", "derive gradient and Hessian; find and classify the critical points")
+    p.add_argument("--box", help="search box for periodic or numeric cases: x=-5:5,y=-pi:pi")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds for each symbolic step (default 5)")
+    p.set_defaults(func=cmd_analyze)
+
+    for name, help_text, func in (("run", "run one optimizer from one or more starts", cmd_run),
+                                  ("compare", "run several optimizers from the same starts", cmd_compare)):
+        p = expr_command(name, help_text)
+        if name == "run":
+            p.add_argument("--method", required=True, help="optimizer name, e.g. gd, momentum, adam, newton")
+        else:
+            p.add_argument("--methods", required=True, help="comma-separated optimizer names")
+        p.add_argument("--lr", type=float, help="learning rate")
+        p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                       help="a hyperparameter, e.g. betas=0.9,0.999 or form=slide (repeatable)")
+        p.add_argument("--x0", action="append", required=True, metavar="A,B",
+                       help="a start point (repeat for a batch); write --x0=-1,2 for a leading minus")
+        p.add_argument("--steps", type=int, default=100, help="number of updates (default 100)")
+        p.add_argument("--tol", type=float, default=1e-8, help="stop a start when |grad f| <= tol")
+        p.add_argument("--path", action="store_true", help="record and output every iterate")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("demo", help="analyze the lecture slides' examples")
+    p.add_argument("--timeout", type=float, default=5.0, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    argv = _negative_values_attached(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error (2, already printed on one line)
+        return int(e.code or 0)
+    try:
+        return args.func(args)
+    except SymgdError as e:
+        print(f"symgd: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("symgd: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # an internal failure: still one line, exit 1
+        print(f"symgd: internal error: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__

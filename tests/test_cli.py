@@ -1,0 +1,79 @@
+"""The command line, in process: output shapes, one-line errors with exit code 2, JSON per the contract."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from symgd.cli import dump_json, main, parse_param
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_analyze_prints_the_derivation(capsys):
+    code, out, err = run_cli(capsys, "analyze", "x^2 - 10x + 1")
+    assert code == 0 and err == ""
+    assert "f(x) = x^2 - 10*x + 1" in out and "df/dx = 2*x - 10" in out
+
+
+def test_analyze_json_matches_the_contract_shape(capsys):
+    code, out, _ = run_cli(capsys, "analyze", "x1^2 + x1 - 4*x1*x2 + x1^3*x2", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["expression"] == "x1**3*x2 + x1**2 - 4*x1*x2 + x1"
+    assert doc["variables"] == ["x1", "x2"]
+    assert doc["gradient"] == ["3*x1**2*x2 + 2*x1 - 4*x2 + 1", "x1**3 - 4*x1"]
+    assert doc["hessian"] == [["6*x1*x2 + 2", "3*x1**2 - 4"], ["3*x1**2 - 4", "0"]]
+
+
+def test_vars_fixes_the_order(capsys):
+    code, out, _ = run_cli(capsys, "analyze", "x*y^2", "--vars", "y,x", "--json")
+    assert code == 0 and json.loads(out)["variables"] == ["y", "x"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["analyze", "x^^2"],
+    ["analyze", "__import__('os')"],
+    ["analyze", ""],
+    ["analyze", "x^2", "--vars", "x,x"],
+    ["analyze", "x^2", "--box", "x=5:-5"],
+    ["analyze", "x^2", "--box", "z=0:1"],
+    ["frobnicate", "x"],
+    ["analyze"],
+    ["analyze", "x^2", "--no-such-flag"],
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("symgd: error:") and err.count("\n") == 1
+
+
+def test_help_shows_examples(capsys):
+    code, out, _ = run_cli(capsys, "--help")
+    assert code == 0 and "examples:" in out and "symgd analyze" in out
+
+
+def test_json_never_writes_nan():
+    text = dump_json({"a": float("nan"), "b": [float("inf"), 1.5], "c": {"d": -float("inf")}})
+    assert json.loads(text) == {"a": None, "b": [None, 1.5], "c": {"d": None}}
+
+
+def test_param_values():
+    assert parse_param("betas=0.9,0.999") == ("betas", (0.9, 0.999))
+    assert parse_param("amsgrad=true") == ("amsgrad", True)
+    assert parse_param("form=slide") == ("form", "slide")
+    assert parse_param("k=5") == ("k", 5) and isinstance(parse_param("k=5")[1], int)
+    assert parse_param("eps=1e-8") == ("eps", 1e-8)
+
+
+def test_python_dash_m_works():
+    proc = subprocess.run([sys.executable, "-m", "symgd", "analyze", "x^2", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["gradient"] == ["2*x"]
