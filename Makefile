@@ -19,7 +19,10 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py $(ARGS)
+
+examples: $(STAMP)
+	$(PY) worked_examples/make_examples.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

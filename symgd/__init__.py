@@ -2,7 +2,10 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from symgd import optimizers, schedules
+from symgd.critical import CriticalPoint, CriticalPoints, Family, Kind, critical_points
 from symgd.errors import BudgetError, InputError, ParseError, SymgdError
+from symgd.minimize import Comparison, Run, Status, compare, minimize
 from symgd.problem import Problem
 
 try:
@@ -10,4 +13,6 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
-__all__ = ["BudgetError", "InputError", "ParseError", "Problem", "SymgdError", "__version__"]
+__all__ = ["BudgetError", "Comparison", "CriticalPoint", "CriticalPoints", "Family", "InputError", "Kind",
+           "ParseError", "Problem", "Run", "Status", "SymgdError", "__version__", "compare", "critical_points",
+           "minimize", "optimizers", "schedules"]

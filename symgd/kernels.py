@@ -68,17 +68,15 @@ def compile_kernels(problem: Problem) -> Kernels:
     g_fn = lambdify_batched(xs, g)
     h_fn = lambdify_batched(xs, list(problem.hessian))
 
-    f_stack = _stacked(f_fn, 1, ())
-    fg_stack = _stacked(fg_fn, 1 + n, (1 + n,))
-
-    def f(x):
-        return f_stack(x)
-
     def f_and_grad(x):
-        out = fg_stack(x)
-        return out[..., 0], out[..., 1:]
+        x = np.asarray(x, dtype=float)
+        cols = fg_fn(*np.moveaxis(x, -1, 0))
+        g = np.empty(x.shape, dtype=float)
+        for i, c in enumerate(cols[1:]):
+            g[..., i] = c  # broadcasts constant entries
+        return np.broadcast_to(np.asarray(cols[0], dtype=float), x.shape[:-1]).copy(), g
 
     import inspect
 
-    return Kernels(n, f, _stacked(g_fn, n, (n,)), _stacked(h_fn, n * n, (n, n)), f_and_grad,
+    return Kernels(n, _stacked(f_fn, 1, ()), _stacked(g_fn, n, (n,)), _stacked(h_fn, n * n, (n, n)), f_and_grad,
                    inspect.getsource(fg_fn))

@@ -77,3 +77,62 @@ def test_python_dash_m_works():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["gradient"] == ["2*x"]
+
+
+def test_run_json_matches_the_contract(capsys):
+    # Slide L6 (../shared/SLIDES.md): Adam lr 0.1 on x^2 from 0.5, 30 updates -> 0.02099521.
+    code, out, _ = run_cli(capsys, "run", "x^2", "--method", "adam", "--lr", "0.1", "--x0", "0.5",
+                           "--steps", "30", "--param", "betas=0.9,0.999", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["method"] == "adam" and doc["hyper"]["lr"] == 0.1 and doc["hyper"]["betas"] == [0.9, 0.999]
+    assert doc["x0"] == [[0.5]] and doc["nit"] == [30] and doc["status"] == ["max_steps"]
+    assert round(doc["x"][0][0], 8) == 0.02099521
+    assert doc["path"] is None
+
+
+def test_run_negative_start_and_batch(capsys):
+    code, out, _ = run_cli(capsys, "run", "(x1-5)^2 + x2^2", "--method", "gd", "--lr", "0.1",
+                           "--x0", "-9,6", "--x0", "0,0", "--steps", "1", "--path", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert [round(v, 12) for v in doc["x"][0]] == [-6.2, 4.8]  # slide C4
+    assert len(doc["path"]) == 2 and len(doc["x"]) == 2
+
+
+def test_diverged_run_is_a_result_with_null_not_nan(capsys):
+    code, out, _ = run_cli(capsys, "run", "x^2", "--method", "gd", "--lr", "5", "--x0", "1",
+                           "--steps", "500", "--json")
+    assert code == 0 and "NaN" not in out and "Infinity" not in out
+    assert json.loads(out)["status"] == ["diverged"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "x^2", "--method", "adma", "--x0", "1"],
+    ["run", "x^2", "--method", "adam", "--x0", "1,2"],
+    ["run", "x^2", "--method", "adam", "--x0", "1", "--steps", "0"],
+    ["run", "x^2", "--method", "adam", "--x0", "1", "--lr", "-1"],
+    ["run", "x^2", "--method", "adam", "--x0", "1", "--lr", "0"],
+    ["run", "x^2", "--method", "adam", "--x0", "one"],
+    ["run", "x^2", "--method", "adam", "--x0", "1", "--param", "beta=0.9"],
+    ["run", "x^2", "--method", "adam", "--x0", "1", "--param", "betas=2,0.999"],
+    ["run", "x^2", "--method", "adam", "--x0", "nan"],
+    ["compare", "x^2", "--methods", "gd,nope", "--x0", "1"],
+])
+def test_bad_run_options_are_one_line_exit_2(capsys, argv):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2, err
+    assert err.startswith("symgd: error:") and err.count("\n") == 1
+
+
+def test_unknown_method_suggests(capsys):
+    _, _, err = run_cli(capsys, "run", "x^2", "--method", "adma", "--x0", "1")
+    assert "did you mean" in err and "'adam'" in err
+
+
+def test_compare_json(capsys):
+    code, out, _ = run_cli(capsys, "compare", "0.1*x1^2 + x2^2", "--methods", "gd,momentum,adam",
+                           "--lr", "0.1", "--x0=-8,5", "--steps", "20", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert list(doc) == ["gd", "momentum", "adam"] and all(d["nit"] == [20] for d in doc.values())

@@ -5,8 +5,8 @@ import pathlib
 
 import pytest
 
-LAYERS = [{"errors", "budget"}, {"parse"}, {"problem"}, {"critical", "kernels", "schedules"},
-          {"optimizers"}, {"minimize", "data", "models"}, {"latex", "plot", "zoo"}, {"cli", "__main__"}]
+LAYERS = [{"errors", "budget", "output"}, {"parse"}, {"problem"}, {"critical", "kernels", "schedules", "models"},
+          {"optimizers"}, {"minimize", "fit"}, {"latex", "plot", "zoo"}, {"cli", "__main__"}]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 PKG = pathlib.Path(__file__).parents[1] / "symgd"
 

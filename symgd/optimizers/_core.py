@@ -40,7 +40,8 @@ REGISTRY: dict[str, Callable[..., Optimizer]] = {}
 # One LaTeX symbol per hyperparameter name, shared by latex.py and the CLI's help.
 SYMBOLS = {"lr": r"\eta", "momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lambda",
            "betas": r"(\beta_1, \beta_2)", "eps": r"\epsilon", "alpha": r"\alpha", "rho": r"\rho",
-           "k": "k", "gamma": r"\gamma", "final_lr": r"\eta^*", "momentum_decay": r"\psi"}
+           "k": "k", "gamma": r"\gamma", "final_lr": r"\eta^*", "momentum_decay": r"\psi",
+           "lr_decay": r"\delta", "initial_accumulator_value": "s_0"}
 
 
 def optimizer(factory):
@@ -76,8 +77,9 @@ def get(name: str, **hyper) -> Optimizer:
         return name
     key = str(name).strip().lower()
     if key not in REGISTRY:
-        hint = difflib.get_close_matches(key, list(REGISTRY), n=1)
-        more = f"; did you mean {hint[0]!r}?" if hint else f"; known: {', '.join(sorted(REGISTRY))}"
+        hint = difflib.get_close_matches(key, list(REGISTRY), n=3)
+        more = (f"; did you mean {' or '.join(map(repr, hint))}?" if hint
+                else f"; known: {', '.join(sorted(REGISTRY))}")
         raise InputError(f"unknown optimizer {name!r}{more}")
     return REGISTRY[key](**hyper)
 
