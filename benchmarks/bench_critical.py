@@ -50,16 +50,17 @@ CASES = [
     ("six-hump camel", "(4 - 2.1x^2 + x^4/3)x^2 + x*y + (-4 + 4y^2)y^2", None, 15, "Dixon & Szegö 1978"),
     ("three-hump camel", "2x^2 - 1.05x^4 + x^6/6 + x*y + y^2", None, 5, "3 minima, 2 saddles"),
     ("Rosenbrock 2-D", "(1 - x1)^2 + 100(x2 - x1^2)^2", None, 1, "(1, 1)"),
-    ("Rosenbrock 3-D", "(1-x1)^2 + 100(x2-x1^2)^2 + (1-x2)^2 + 100(x3-x2^2)^2", None, 1, "Kok & Sandrock 2009"),
+    ("Rosenbrock 3-D", "(1-x1)^2 + 100(x2-x1^2)^2 + (1-x2)^2 + 100(x3-x2^2)^2", None, 1, "interval-Newton count in [-3, 3]^3"),
     ("Rosenbrock 4-D", "(1-x1)^2 + 100(x2-x1^2)^2 + (1-x2)^2 + 100(x3-x2^2)^2 + (1-x3)^2 + 100(x4-x3^2)^2",
-     None, 2, "Kok & Sandrock 2009"),
+     None, 3, "2 minima + 1 saddle; interval-Newton certified count in [-3, 3]^4"),
     ("Rosenbrock 5-D", "(1-x1)^2 + 100(x2-x1^2)^2 + (1-x2)^2 + 100(x3-x2^2)^2 + (1-x3)^2 + 100(x4-x3^2)^2"
-     " + (1-x4)^2 + 100(x5-x4^2)^2", None, 2, "Kok & Sandrock 2009"),
+     " + (1-x4)^2 + 100(x5-x4^2)^2", None, 3, "interval-Newton certified count in [-3, 3]^5"),
     ("Wood (Colville)", "100(x1^2 - x2)^2 + (x1 - 1)^2 + (x3 - 1)^2 + 90(x3^2 - x4)^2"
-     " + 10.1((x2 - 1)^2 + (x4 - 1)^2) + 19.8(x2 - 1)(x4 - 1)", None, None, ""),
+     " + 10.1((x2 - 1)^2 + (x4 - 1)^2) + 19.8(x2 - 1)(x4 - 1)", None, 3, "interval-Newton count in [-3, 3]^4"),
     ("Goldstein-Price", "(1 + (x + y + 1)^2 (19 - 14x + 3x^2 - 14y + 6x*y + 3y^2))"
-     "(30 + (2x - 3y)^2 (18 - 32x + 12x^2 + 48y - 36x*y + 27y^2))", None, None, ""),
-    ("Beale", "(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2", None, None, ""),
+     "(30 + (2x - 3y)^2 (18 - 32x + 12x^2 + 48y - 36x*y + 27y^2))", None, 9, "interval-Newton count in [-10, 10]^2"),
+    ("Beale", "(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2", None, 3,
+     "interval-Newton count in [-10, 10]^2"),
     ("Booth", "(x + 2y - 7)^2 + (2x + y - 5)^2", None, 1, "(1, 3)"),
     ("Matyas", "0.26(x^2 + y^2) - 0.48x*y", None, 1, "origin"),
     ("Styblinski-Tang 2-D", "(x^4 - 16x^2 + 5x + y^4 - 16y^2 + 5y)/2", None, 9, "3^n"),

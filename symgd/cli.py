@@ -26,6 +26,14 @@ examples:
 """
 
 
+FIT_EXAMPLES = """\
+examples:
+  symgd fit "exp(-a*x) + b*x + c" --data points.csv --target y --params a,b,c --x0 1,2,3 --lr 0.001 --epochs 500
+  symgd fit "exp(-a*x) + b*x + c" --data points.csv --target y --params a,b,c --x0 1,3,5 --batch-size 10
+  symgd fit "sin(b1*x1*x2 + b2*x2)" --data labels.csv --target y --params b1,b2 --loss bce_logit --method adam
+"""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit code 2."""
 
@@ -269,6 +277,21 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_fit(args) -> int:
+    from symgd.fit import fit_from_options
+
+    hyper = dict(parse_param(p) for p in args.param or [])
+    if args.lr is not None:
+        hyper["lr"] = args.lr
+    result = fit_from_options(args.model, args.data, args.target, args.params, loss=args.loss,
+                              batch_size=args.batch_size, epochs=args.epochs, method=args.method, hyper=hyper,
+                              seed=args.seed, standardize=args.standardize or False, x0=args.x0,
+                              shuffle=not args.no_shuffle, drop_last=args.drop_last,
+                              progress=None if not args.json else False)
+    print(dump_json(result.to_json()) if args.json else f"{result!r}\n{result.message}")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -307,6 +330,27 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--tol", type=float, default=1e-8, help="stop a start when |grad f| <= tol")
         p.add_argument("--path", action="store_true", help="record and output every iterate")
         p.set_defaults(func=func)
+
+    p = sub.add_parser("fit", help="fit a model's parameters to data by (mini-batch) gradient descent",
+                       epilog=FIT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", help='the model, e.g. "exp(-a*x) + b*x + c"')
+    p.add_argument("--data", required=True, help="CSV file with a header row")
+    p.add_argument("--target", required=True, help="the column the model predicts")
+    p.add_argument("--params", required=True, help="the parameters to fit, comma-separated: a,b,c")
+    p.add_argument("--loss", default="mse", help="mse, bce_logit, bce_prob, bce, or an expression in yhat and y")
+    p.add_argument("--method", default="gd", help="optimizer name (default gd)")
+    p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="an optimizer hyperparameter")
+    p.add_argument("--x0", action="append", metavar="A,B,C", help="starting parameters (repeat for several)")
+    p.add_argument("--batch-size", type=int, help="mini-batch size (default: the whole data set)")
+    p.add_argument("--epochs", type=int, default=100, help="passes over the data (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the per-epoch shuffles (default 0)")
+    p.add_argument("--standardize", nargs="?", const=True, metavar="COLUMNS",
+                   help="standardize the input columns (all, or the comma-separated names)")
+    p.add_argument("--no-shuffle", action="store_true", help="take the batches in file order")
+    p.add_argument("--drop-last", action="store_true", help="drop a last, smaller batch")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("demo", help="analyze the lecture slides' examples")
     p.add_argument("--timeout", type=float, default=5.0, help=argparse.SUPPRESS)

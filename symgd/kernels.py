@@ -37,13 +37,15 @@ class Kernels(NamedTuple):
     source: str  # generated code of f_and_grad, for teaching
 
 
-def lambdify_batched(variables, exprs, extra=()) -> Callable[..., list]:
+def lambdify_batched(variables, exprs, extra=(), cse=True) -> Callable[..., list]:
     """``lambdify`` a flat list of expressions of ``variables`` (and ``extra`` argument symbols).
 
-    The one call site of ``sympy.lambdify`` in symgd: ``cse=True``, ``modules="numpy"``,
-    ``dummify=True`` (names the user typed never reach the generated code as identifiers).
+    The one call site of ``sympy.lambdify`` in symgd: ``modules="numpy"``, ``dummify=True`` (names the
+    user typed never reach the generated code as identifiers), and common subexpressions shared:
+    ``cse=True`` runs ``sympy.cse``; a callable ``exprs -> (replacements, reduced)`` supplies precomputed
+    temporaries instead (``symgd.models``' backpropagation program, linear time on deep networks).
     """
-    return sp.lambdify((*variables, *extra), list(exprs), modules="numpy", cse=True, dummify=True)
+    return sp.lambdify((*variables, *extra), list(exprs), modules="numpy", cse=cse, dummify=True)
 
 
 def _stacked(fn, n_out: int, tail: tuple[int, ...]):

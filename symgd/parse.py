@@ -15,7 +15,7 @@ What people type, and what it means:
 
 - ``^`` and ``**`` are powers, right-associative (``2^3^2`` is 512); unary minus binds looser than
   a power (``-x^2`` is ``-(x^2)``) and may follow one (``2^-x``, ``x^-1``).
-- A number directly before a name or ``(`` multiplies (``10x``, ``2(x+1)``, ``2pi``), and so does
+- A number before a name or ``(`` multiplies (``10x``, ``2(x+1)``, ``2pi``, ``2 x``), and so does
   ``)`` before ``(`` or a name; this implicit product binds like ``*``, so ``1/2x`` is ``x/2``
   and ``e^2x`` is ``e^2*x``. Two names (``x y``) or two numbers (``2 3``) side by side are errors.
   A name is ``[A-Za-z_][A-Za-z0-9_]*``, so ``x1x2`` is one name, never ``x*1*x*2``.
@@ -23,16 +23,27 @@ What people type, and what it means:
 - ``e``, ``E`` (how SymPy prints it, so printed output parses back) and ``pi`` are constants;
   Greek names such as ``gamma``, ``beta``, ``lam`` are variables (``lambda`` is a Python keyword).
 - Functions take one argument, except ``log(x, base)``. ``max``/``min`` are left out on purpose
-  (not differentiable); ``sigmoid(x)`` is ``1/(1 + exp(-x))``.
+  (not differentiable); ``sigmoid(x)`` is ``1/(1 + exp(-x))``; ``sec``, ``csc``, ``cot`` are built
+  as ``1/cos``, ``1/sin``, ``1/tan`` (SymPy 1.14's own classes raise AttributeError on some arguments).
 
-Limits (each refused with a one-line ``ParseError``, before SymPy builds anything large): at most
-``MAX_LENGTH`` characters, ``MAX_PAREN_DEPTH`` nested parentheses, names of ``MAX_NAME_LENGTH``
-characters; numeric exponents at most ``MAX_EXPONENT`` in absolute value, and ``MAX_SUM_EXPONENT``
-when the base is a sum (solving expands ``(x + y + 1)^1000`` into 501501 terms); every constant
-sub-expression is a finite real number that is 0 or between 1e-300 and 1e300 in magnitude (float64
-range), checked bottom-up so that ``exp(exp(exp(exp(e))))`` is refused at its third ``exp``; a
-tree depth of ``MAX_TREE_DEPTH`` (SymPy's recursive algorithms hit Python's recursion limit near
-200) and ``MAX_NODES`` nodes.
+Limits, each refused with a one-line ``ParseError`` before SymPy builds anything large:
+
+- ``MAX_LENGTH`` characters (checked first), ``MAX_PAREN_DEPTH`` nested parentheses, names of at
+  most ``MAX_NAME_LENGTH`` characters.
+- Numeric exponents: at most ``MAX_EXPONENT`` in absolute value when the base is a variable or a
+  number, else ``MAX_COMPOUND_EXPONENT``: solving expands ``(x + y + 1)^1000`` into 501501 terms.
+- Every constant sub-expression is a finite real number, 0 or within [1e-300, 1e300] in magnitude
+  (float64's range), checked bottom-up so that ``exp(exp(exp(exp(e))))`` is refused at its third
+  ``exp`` instead of hanging ``str()``; and it expands to at most ``MAX_EXPANDED_TERMS`` terms
+  (SymPy expands constants to compare them: ``cos(sin((pi + 1 - e)^100))`` hung).
+- A tree depth of ``MAX_TREE_DEPTH`` (SymPy's recursive algorithms hit Python's recursion limit
+  near 200) and ``MAX_NODES`` nodes.
+- SymPy's assumptions split the argument of ``sinh``, ``cosh``, ``tanh`` and ``abs`` into real and
+  imaginary parts whenever something asks for its sign, expanding as they go
+  (``exp(tanh((log(x) + acos(x))^20))`` ran for minutes; ``tanh`` nested 8 deep over ``log(x)``
+  took 2 s). Their argument may expand to at most ``MAX_EXPANDED_TERMS`` terms and, if SymPy cannot
+  prove it real (it holds ``log``, ``sqrt``, ``asin``, a quotient...), it may hold no power above 2
+  of such parts and no other of these four functions.
 
 >>> parse("x^2 - 10x + 1")
 (x**2 - 10*x + 1, (x,))
@@ -65,9 +76,10 @@ MAX_LENGTH = 2000
 MAX_PAREN_DEPTH = 64
 MAX_NAME_LENGTH = 32
 MAX_EXPONENT = 1000
-MAX_SUM_EXPONENT = 100
+MAX_COMPOUND_EXPONENT = 100
 MAX_TREE_DEPTH = 100
 MAX_NODES = 5000
+MAX_EXPANDED_TERMS = 64  # constants, and the argument of sinh, cosh, tanh, abs
 _BIG = 10**300  # constants are 0 or within [1e-300, 1e300] in magnitude
 
 
@@ -85,7 +97,9 @@ def sigmoid(x: sp.Expr) -> sp.Expr:
 FUNCTIONS = {
     "exp": sp.exp, "log": sp.log, "ln": sp.log, "sqrt": sp.sqrt, "abs": sp.Abs, "Abs": sp.Abs,
     "log10": lambda x: sp.log(x, 10), "log2": lambda x: sp.log(x, 2), "sigmoid": sigmoid,
-    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "cot": sp.cot, "sec": sp.sec, "csc": sp.csc,
+    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
+    # sec/csc/cot as quotients: SymPy 1.14's own classes raise AttributeError on some arguments
+    "sec": lambda x: 1 / sp.cos(x), "csc": lambda x: 1 / sp.sin(x), "cot": lambda x: 1 / sp.tan(x),
     "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
     "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan,
     "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
@@ -115,7 +129,7 @@ _CHAR_HINTS = {
 _UNICODE_HINTS = {
     **{c: f"^{i}" for i, c in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}, "⁻": "^-", "√": "sqrt(...)", "∛": "(...)^(1/3)",
     **dict.fromkeys("−–—‐‑", "-"), **dict.fromkeys("×·⋅∙∗", "*"), **dict.fromkeys("÷∕", "/"),
-    "π": "pi", "λ": "lam (lambda is a Python keyword)", "ℯ": "e", "½": "1/2", "\u00a0": "a plain space",
+    "π": "pi", "λ": "lam (lambda is a Python keyword)", "µ": "mu", "ℯ": "e", "½": "1/2", "\u00a0": "a plain space",
     "∞": "a number: infinity is not accepted", **dict.fromkeys("‘’“”", "nothing: strings are not expressions"),
 }
 
@@ -123,6 +137,7 @@ _TOKEN = re.compile(r"(?P<ws>[ \t\r\n]+)|(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?
                     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^(),])")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BINARY = {"+": (1, True), "-": (1, True), "*": (2, True), "/": (2, True), "^": (4, False)}  # prec, left
+_WHAT = {"+": "this sum", "-": "this difference", "*": "this product", "/": "this quotient", "^": "this power"}
 _NEG_PREC = 3  # looser than ^, tighter than * (as in Python: -x**2 == -(x**2), 2**-x == 2**(-x))
 
 
@@ -177,6 +192,8 @@ def validate_name(name: str) -> str:
     """
     if not isinstance(name, str):
         raise ParseError(f"a name must be a string, got {type(name).__name__!r}")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ParseError(f"a name is at most {MAX_NAME_LENGTH} characters, got {len(name)}")
     if not name.isascii():
         _refuse_non_ascii(name)
     if not _NAME.fullmatch(name):
@@ -276,8 +293,10 @@ class _Postfix:
                 self.out.append(_Item("num", tok.col, value=_number(tok)))
                 expect_operand = False
             elif tok.kind == "name":
-                expect_operand = self.name(i)
-                i += expect_operand  # a function call consumed its "(" too
+                if self.name(i):  # a function call: its "(" is consumed too
+                    i += 1
+                else:
+                    expect_operand = False
             elif tok.text == "(":
                 self.open("(", tok, "")
             elif tok.text in "+-":
@@ -317,9 +336,10 @@ class _Postfix:
         """Pop operators down to the innermost open parenthesis, which is returned (not popped)."""
         while self.ops and self.ops[-1][0] not in ("(", "call"):
             self.emit(self.ops.pop())
+        if not self.ops and tok.text == ")":
+            raise ParseError("unmatched ')'", column=tok.col, hint="remove it")
         if not self.ops:
-            raise ParseError(f"unmatched '{tok.text}'", column=tok.col,
-                             hint="remove it" if tok.text == ")" else "only log(x, base) takes two arguments")
+            raise _unexpected_comma(tok)
         return self.ops[-1]
 
     def close(self, tok: _Tok) -> None:
@@ -332,12 +352,12 @@ class _Postfix:
     def comma(self, tok: _Tok) -> None:
         top = self.to_paren(tok)
         if top[0] != "call" or top[3] >= max(_ARITY.get(top[2], (1,))):
-            raise ParseError("unexpected ','", column=tok.col,
-                             hint="only log(x, base) takes two arguments; decimals use a dot: 2.5")
+            raise _unexpected_comma(tok)
         top[3] += 1
 
     def name(self, i: int) -> bool:
-        """Handle the name ``tokens[i]`` as an operand; True if it opened a function call."""
+        """Handle the name ``tokens[i]`` as an operand; True if it opened a function call (then
+        ``tokens[i + 1]`` is its parenthesis)."""
         tok = self.tokens[i]
         nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
         called = nxt is not None and nxt.text == "("
@@ -369,6 +389,11 @@ class _Postfix:
             return ParseError(what, column=tok.col, hint="put an expression inside")
         return ParseError(f"missing operand before '{tok.text}'", column=tok.col,
                           hint="put a number or a name there" + ("; a power is ^ or **" if tok.text == "^" else ""))
+
+
+def _unexpected_comma(tok: _Tok) -> ParseError:
+    return ParseError("unexpected ','", column=tok.col,
+                      hint="only log(x, base) takes two arguments; decimals use a dot: 2.5")
 
 
 def _implicit_product(prev: _Tok, tok: _Tok) -> None:
@@ -425,6 +450,9 @@ def _check_constant(expr: sp.Expr, col: int | None, what: str) -> sp.Expr:
     if expr.is_Rational:
         _check_rational(expr, col)
         return expr
+    if _expanded_terms(expr, MAX_EXPANDED_TERMS) > MAX_EXPANDED_TERMS:  # SymPy expands constants to compare them
+        raise ParseError(f"{what} is a constant that expands to more than {MAX_EXPANDED_TERMS} terms",
+                         column=col, hint="use a simpler constant")
     try:
         value = expr.evalf(15)
     except (ArithmeticError, ValueError):  # mpmath's division by a zero it computed, domain errors
@@ -437,6 +465,58 @@ def _check_constant(expr: sp.Expr, col: int | None, what: str) -> sp.Expr:
     return value
 
 
+_SPLIT_PRONE = (sp.sinh, sp.cosh, sp.tanh, sp.Abs)  # their assumptions call arg.as_real_imag()
+
+
+def _expanded_terms(arg: sp.Expr, cap: int) -> int:
+    """An upper bound on the terms of ``arg.expand(deep=True)``, stopping once it exceeds ``cap``.
+
+    A power ``b^n`` of ``t`` terms has at most ``comb(t + n - 1, n)`` (the monomials of degree n);
+    a function's arguments are expanded on their own, so they are bounded separately.
+    """
+    terms: dict[sp.Basic, int] = {}
+    for node in sp.postorder_traversal(arg):
+        if node in terms:
+            continue
+        sub = [terms[a] for a in node.args]
+        if node.is_Add:
+            t = sum(sub)
+        elif node.is_Mul:
+            t = math.prod(sub)
+        elif node.is_Pow:
+            n = abs(node.exp.p) // node.exp.q if node.exp.is_Rational else 1
+            t = math.comb(sub[0] + n - 1, n) if n > 1 else sub[0] * sub[1]
+        else:
+            t = 1
+        if t > cap:
+            return t
+        terms[node] = t
+    return terms[arg]
+
+
+def _check_real_imag_cost(func, arg: sp.Expr, col: int, name: str) -> None:
+    """Refuse sinh/cosh/tanh/abs of an argument that SymPy's assumptions would split at great cost.
+
+    Asked for their sign, these four call ``arg.as_real_imag()``, which expands the arguments of the
+    trigonometric functions inside (1.3 ms per term, measured) and, for an argument that may be
+    complex, recurses through nested sinh/cosh/tanh/abs and expands powers ``(re + i*im)^n``.
+    """
+    if func not in _SPLIT_PRONE:
+        return
+    hint = "simplify the argument of sinh, cosh, tanh or abs"
+    if _expanded_terms(arg, MAX_EXPANDED_TERMS) > MAX_EXPANDED_TERMS:
+        raise ParseError(f"the argument of {name} would expand to more than {MAX_EXPANDED_TERMS} terms",
+                         column=col, hint=hint)
+    if arg.is_extended_real:
+        return
+    for node in sp.preorder_traversal(arg):
+        if isinstance(node, _SPLIT_PRONE) or (
+                node.is_Pow and node.exp.is_Integer and abs(node.exp) > 2 and not node.base.is_extended_real):
+            raise ParseError(f"{name}(...) of an argument that may be complex is too costly for SymPy here",
+                             column=col, hint="when it holds log, sqrt, asin or a quotient, it may hold no "
+                             "power above 2 of those and no other sinh, cosh, tanh, abs")
+
+
 class _Builder:
     """Build SymPy nodes from postfix items; ``memo`` holds depth, size and constant facts per node."""
 
@@ -447,21 +527,22 @@ class _Builder:
         stack: list[sp.Expr] = []
         for item in items:
             if item.kind == "num":
-                node, what = item.value, "a number"
+                node, what = item.value, "this number"
             elif item.kind == "sym":
                 node, what = sp.Symbol(item.text, real=True), item.text
             elif item.kind == "const":
                 node, what = CONSTANTS[item.text], item.text
             elif item.kind == "neg":
-                node, what = sp.Mul(sp.S.NegativeOne, stack.pop()), "'-'"
+                node, what = sp.Mul(sp.S.NegativeOne, stack.pop()), "this negation"
             elif item.kind == "bin":
                 b, a = stack.pop(), stack.pop()
-                node, what = self.binary(item.text, a, b, item.col), f"'{item.text}'"
+                node, what = self.binary(item.text, a, b, item.col), _WHAT[item.text]
             else:  # call
                 args = stack[len(stack) - item.value:]
                 del stack[len(stack) - item.value:]
                 for a in args:
-                    self.checked(a, item.col, f"the argument of {item.text}")
+                    if self.checked(a, item.col, f"the argument of {item.text}") is None:
+                        _check_real_imag_cost(FUNCTIONS[item.text], a, item.col, item.text)
                 node, what = FUNCTIONS[item.text](*args), f"{item.text}(...)"
             self.visit(node, item.col, what)
             stack.append(node)
@@ -487,12 +568,13 @@ class _Builder:
         av = self.checked(a, col, "the base")
         bv = self.checked(b, col, "the exponent")
         if bv is not None:
-            limit = MAX_SUM_EXPONENT if a.is_Add else MAX_EXPONENT
-            big = (abs(b.p) > limit or b.q > MAX_EXPONENT) if b.is_Rational else abs(bv) > limit
+            simple = a.is_Symbol or av is not None
+            limit = MAX_EXPONENT if simple else MAX_COMPOUND_EXPONENT
+            big = abs(b.p) > limit * b.q if b.is_Rational else abs(bv) > limit
             if big:
-                why = f"at most {limit} in absolute value" + (" for a power of a sum" if a.is_Add else "")
-                raise ParseError(f"exponent too large: {why}", column=col,
-                                 hint="a sum is expanded when solving" if a.is_Add else None)
+                why = "" if simple else " unless the base is a variable or a number"
+                raise ParseError(f"exponent too large: at most {limit} in absolute value{why}", column=col,
+                                 hint=None if simple else "(x+y+1)^1000 would expand to 501501 terms")
         if av is None:
             return sp.Pow(a, b)
         if bv is None and av <= 0:

@@ -136,3 +136,43 @@ def test_compare_json(capsys):
     assert code == 0
     doc = json.loads(out)
     assert list(doc) == ["gd", "momentum", "adam"] and all(d["nit"] == [20] for d in doc.values())
+
+
+def _g3_csv(path):
+    # Seed 001's data (G3): x ~ U(-3, 3), y = exp(-1.2 x) + 3.4 x + 5.6 + N(0, 0.01^2), on a fixed seed.
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-3, 3, 100)
+    y = np.exp(-1.2 * x) + 3.4 * x + 5.6 + rng.normal(0, 0.01, 100)
+    path.write_text("x,y\n" + "\n".join(f"{a!r},{b!r}" for a, b in zip(x.tolist(), y.tolist())) + "\n")
+    return str(path)
+
+
+def test_fit_mini_batch_moves_toward_the_true_parameters(capsys, tmp_path):
+    data = _g3_csv(tmp_path / "g3.csv")
+    code, out, err = run_cli(capsys, "fit", "exp(-a*x) + b*x + c", "--data", data, "--target", "y",
+                             "--params", "a,b,c", "--x0", "1,3,5", "--lr", "0.001", "--batch-size", "10",
+                             "--epochs", "100", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    a, b, c = doc["x"][0]
+    assert doc["losses"][0][-1] < doc["losses"][0][0] / 10
+    assert abs(a - 1.2) < 0.05 and abs(b - 3.4) < 0.1 and abs(c - 5.6) < 0.2
+
+
+@pytest.mark.parametrize("extra", [["--target", "z"], ["--target", "y", "--params", "a,b,q"],
+                                   ["--target", "y", "--batch-size", "0"]])
+def test_fit_bad_options_exit_2(capsys, tmp_path, extra):
+    data = _g3_csv(tmp_path / "g3.csv")
+    argv = ["fit", "exp(-a*x) + b*x + c", "--data", data, "--params", "a,b,c", *extra]
+    if "--params" in extra:
+        argv = ["fit", "exp(-a*x) + b*x + c", "--data", data, *extra]
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and err.startswith("symgd: error:") and err.count("\n") == 1
+
+
+def test_fit_missing_file_exit_2(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "fit", "a*x", "--data", str(tmp_path / "none.csv"), "--target", "y",
+                           "--params", "a")
+    assert code == 2 and err.count("\n") == 1

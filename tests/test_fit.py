@@ -225,6 +225,25 @@ def test_mlp_gradients_match_central_differences(activation, output):
     check_gradient(p, np.random.default_rng(1))
 
 
+def test_precomputed_cse_path_equals_sympy_cse_path(monkeypatch):
+    """Compiling the gradient program with its own temporaries (lambdify's cse=callable, used when
+    kernels.lambdify_batched accepts cse=) gives the same numbers as expanding it for sympy.cse."""
+    import symgd.fit._problem as problem_module
+
+    def lambdify_with_cse(variables, exprs, extra=(), cse=True):
+        return sp.lambdify((*variables, *extra), list(exprs), modules="numpy", cse=cse, dummify=True)
+
+    net = mlp(["x1", "x2"], hidden=[4, 3], seed=2)
+    X = np.random.default_rng(0).normal(0, 1, (3, len(net.params)))
+    plain = ModelProblem(net, data=small_data(), target="y", loss="bce").kernels.f_and_grad(X)
+    monkeypatch.setattr(problem_module, "lambdify_batched", lambdify_with_cse)
+    monkeypatch.setattr(problem_module, "_ACCEPTS_CSE", True)
+    fast = ModelProblem(net, data=small_data(), target="y", loss="bce")
+    assert "maximum" in fast.kernels.source
+    for u, v in zip(plain, fast.kernels.f_and_grad(X)):
+        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-15)
+
+
 def test_hessian_matches_differences_of_the_gradient():
     p = ModelProblem("exp(-a*x1) + b*x1*x2 + c", "a,b,c", small_data(), "y")
     X = np.array([[0.3, -0.2, 0.5], [1.0, 0.4, -0.7]])

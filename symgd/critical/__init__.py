@@ -34,9 +34,9 @@ import sympy as sp
 from symgd.budget import run_with_budget
 from symgd.critical._domain import describe_point, undefined_reason
 from symgd.critical._result import CriticalPoint, CriticalPoints, Kind
-from symgd.critical._signs import reduce_single_root, tidy
+from symgd.critical._signs import interval, reduce_single_root, tidy
 from symgd.critical._types import Family, RawSolution
-from symgd.critical.classify import classify, classify_family
+from symgd.critical.classify import Classification, classify, classify_family
 from symgd.errors import BudgetError, InputError
 from symgd.problem import Problem
 
@@ -170,19 +170,26 @@ def _value(f, point, exact: bool):
         return sp.N(value, 50)
     if value.has(sp.CRootOf):
         reduced = reduce_single_root(value)
-        return reduced if reduced is not None else sp.expand(value)
+        return reduced if reduced is not None else value
     return value
 
 
 def _residual_ok(grad, point, exact: bool) -> bool:
-    """|∇f(p)| is tiny (40-digit evaluation, relative to the size of the terms): a guard against a
-    route returning a non-solution."""
-    tol = 1e-25 if exact else 1e-12
+    """A guard against a route returning a non-solution: for exact points, a rigorous enclosure of
+    every gradient component contains 0 (30 digits; CRootOf intervals refined and cached for the
+    classification); for numeric points, |component| <= 1e-12 relative to the size of its terms."""
     for g in grad:
         r = g.xreplace(point)
+        if r == 0:
+            continue
+        box = interval(r, 30) if exact else None
+        if box is not None:
+            if not box.a <= 0 <= box.b:
+                return False
+            continue
         terms = r.args if r.is_Add else (r,)
         scale = 1 + sum(abs(complex(sp.N(t, 15))) for t in terms)
-        if not abs(complex(sp.N(r, 40))) <= tol * scale:
+        if not abs(complex(sp.N(r, 40))) <= (1e-25 if exact else 1e-12) * scale:
             return False
     return True
 
@@ -208,14 +215,23 @@ def _analyze(f, xs, grad, H, points, families, numeric_only=False):
         if not _residual_ok(grad, point, exact):
             notes.append(f"dropped {describe_point(point)}: the gradient does not vanish there (route error)")
             continue
-        c = classify(f, xs, H, point, exact_point=exact and not numeric_only)
+        try:
+            c = classify(f, xs, H, point, exact_point=exact and not numeric_only)
+        except Exception as exc:  # noqa: BLE001 - an unclassifiable point is still a critical point
+            c = Classification(Kind.DEGENERATE, False, f"not classified ({type(exc).__name__}: {exc})",
+                               (math.nan,) * len(xs))
         value = _value(f, point, exact)
         kept.append(CriticalPoint(point, value, c.kind, exact and c.exact, c.eigenvalues, method, c.reason))
     fams = []
     for fam in families:
         kind = fam.kind
-        if kind is None and not numeric_only:
-            kind = classify_family(f, xs, H, fam)
+        if not numeric_only:
+            try:
+                kind, note = classify_family(f, xs, H, fam)
+            except Exception as exc:  # noqa: BLE001 - keep the route's kind, say why
+                note = f"family {fam.description}: not classified ({type(exc).__name__}: {exc})"
+            if note:
+                notes.append(note)
         fams.append(Family(fam.description, fam.parametrization, fam.parameters, kind))
     return kept, fams, notes
 

@@ -25,7 +25,7 @@ import sympy as sp
 from symgd.critical._result import Kind
 from symgd.critical._signs import sign
 
-__all__ = ["higher_order", "sign_definite_polynomial"]
+__all__ = ["higher_order", "sign_definite_polynomial", "structural_bound"]
 
 
 def _human(e) -> str:
@@ -141,7 +141,8 @@ def _line_test(coeffs, hs, n, Hp, T, degree, signs):
             if n == 1:
                 return (f"not an extremum: the first non-vanishing derivative is of order {k} (odd), "
                         "an inflection point")
-            return f"not an extremum: f(p + t*v) - f(p) = {_human(pk)}*t^{k} + ...{where} changes sign"
+            lead = f"t^{k}" if pk == 1 else (f"-t^{k}" if pk == -1 else f"({_human(pk)})*t^{k}")
+            return f"not an extremum:{where}, f(p + t*v) - f(p) = {lead} + ... changes sign"
         if s > 0:
             pos = pos or (v, k)
         else:
@@ -217,6 +218,41 @@ def sign_definite_polynomial(g, xs) -> tuple[int, str] | None:
     return None
 
 
+def _nonnegative(e) -> bool:
+    """Provably >= 0 for real variables, from the expression's structure alone (no expansion)."""
+    if e.is_Number:
+        return e >= 0
+    if e.is_Pow:
+        return (e.exp.is_Integer and e.exp % 2 == 0 and e.base.is_extended_real is not False) or (
+            _nonnegative(e.base) and e.exp.is_extended_real)
+    if e.is_Add or e.is_Mul:
+        return all(_nonnegative(a) for a in e.args)
+    return isinstance(e, (sp.exp, sp.Abs)) and e.args[0].is_extended_real is not False
+
+
+def structural_bound(f, point):
+    """(kind, reason) when f = c + (terms that are each >= 0, or each <= 0) and f(p) = c, else None.
+
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> structural_bound((x + 10*y)**2 + (x - y)**4 + 3, {x: 0, y: 0})[1]
+    'f - 3 is a sum of even powers and other nonnegative terms, so f >= 3 = f(p)'
+    """
+    const, rest = f.as_independent(*point.keys(), as_Add=True)
+    if rest == 0 or sp.expand(f.xreplace(point)) != const:
+        return None
+    for s, e in ((1, rest), (-1, -rest)):
+        if _nonnegative(e):
+            rel = ">=" if s > 0 else "<="
+            kind = Kind.MINIMUM if s > 0 else Kind.MAXIMUM
+            sign_word = "nonnegative" if s > 0 else "nonpositive"
+            lhs = "f" if const == 0 else f"f - {_human(const)}" if not const.could_extract_minus_sign() \
+                else f"f + {_human(-const)}"
+            return kind, (f"{lhs} is a sum of even powers and other {sign_word} terms, so f {rel} "
+                          f"{_human(const)} = f(p)")
+    return None
+
+
 def higher_order(f, xs, point, Hp) -> tuple[Kind, str, bool]:
     """Classify p with singular, semidefinite Hessian ``Hp`` by higher-order terms (exact point).
 
@@ -236,6 +272,9 @@ def higher_order(f, xs, point, Hp) -> tuple[Kind, str, bool]:
         kind, q = found
         return kind, _weighted_reason(kind, q, xs, point, n, T,
                                             len(q) < len(ucoeffs) or not f.is_polynomial(*xs)), signs.exact
+    structural = structural_bound(f, point)
+    if structural is not None:
+        return structural[0], structural[1], signs.exact
     if f.is_polynomial(*xs) and all(c.is_Rational for c in point.values()):
         g = f.xreplace({x: x + point[x] for x in xs}) - f.xreplace(point)
         proof = sign_definite_polynomial(g, xs)

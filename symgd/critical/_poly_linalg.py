@@ -147,7 +147,8 @@ def _dixon(A: list, B: list, p: int, deadline: float) -> list | None:
     pk, steps, next_try = 1, 0, 2
     while True:
         check_deadline(deadline)
-        Y = [[sum(cij * r[j][c] for j, cij in enumerate(Ci) if cij) % p for c in range(k)] for Ci in C]
+        rp = [[v % p for v in row] for row in r]
+        Y = [[sum(cij * rp[j][c] for j, cij in enumerate(Ci) if cij) % p for c in range(k)] for Ci in C]
         for i in range(n):
             Xi, Yi = X[i], Y[i]
             for c in range(k):

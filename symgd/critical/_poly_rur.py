@@ -61,6 +61,34 @@ class Rur:
     chi: sp.Poly
     coords: list
     dimension: int  # D, the dimension of the quotient algebra (complex solutions with multiplicity)
+    algebra: object = None  # the quotient algebra, for minimal polynomials of other polynomials
+    form: tuple = ()  # the separating linear form u = sum(form[k] * x_k)
+    deadline: float = float("inf")
+
+    def component_minpoly(self, f: sp.Poly, g) -> sp.Poly:
+        """The minimal polynomial of g (a ring element) at the solutions where chi's factor f vanishes.
+
+        In A = Q[u] = Q[T]/chi the element e = (chi/f)(u) generates the component Q[T]/f, a field;
+        the first linear dependency among e, g e, g^2 e, ... (multiplication by g in the standard
+        monomial basis, whose entries stay small) is the minimal polynomial of g there: irreducible,
+        and no univariate factorization is needed.
+        """
+        Q = self.algebra
+        cofactor = self.chi.quo(f)
+        u = Q.linear_form(self.form)
+        e = [QQ(0)] * Q.D
+        one = Q.dense(Q.R.one)
+        for c in cofactor.rep.to_list():  # Horner: e = cofactor(u) * 1
+            e = [a + c * b for a, b in zip(Q.apply(u, e), one)]
+
+        def sequence():
+            v = e
+            while True:
+                yield v
+                v = Q.times(g, v)
+
+        dep = first_dependency(sequence(), deadline=self.deadline, limit=f.degree())
+        return _poly([-c for c in dep.coefficients] + [QQ(1)])
 
 
 def groebner_basis(polys: list, R) -> list:
@@ -68,7 +96,7 @@ def groebner_basis(polys: list, R) -> list:
     polys = [p for p in polys if p]
     if not polys:
         return []
-    return _groebner(polys, R)
+    return _groebner(polys, R, method="f5b")
 
 
 def is_zero_dimensional(G: list, n: int) -> bool:
@@ -119,14 +147,48 @@ class _Quotient:
         self.index = {m: i for i, m in enumerate(self.basis)}
         self.D = len(self.basis)
         self._mult: dict = {}
+        self._nf: dict = {}
+        self._lead = {g.LM: g for g in G}
 
     def coords(self, f) -> dict:
         """Coordinates of the normal form of ``f`` in the standard monomials: {row: QQ}."""
-        if len(f) == 1:
-            (m, c), = f.items()
-            if m in self.index:
-                return {self.index[m]: c}
-        return {self.index[m]: c for m, c in f.rem(self.G).items()}
+        out: dict = {}
+        for m, c in f.items():
+            for i, a in self.monomial(m).items():
+                out[i] = out.get(i, QQ(0)) + c * a
+        return {i: a for i, a in out.items() if a}
+
+    def monomial(self, m: tuple) -> dict:
+        """Normal form of the monomial ``m`` without polynomial division (FGLM-style border recursion).
+
+        A standard monomial is itself; the leading monomial of a basis element g is minus the tail of
+        g / LC(g) (in a reduced basis the tail is standard); otherwise m = x_j * m' with m' still
+        reducible, and NF(m) = sum c_b NF(x_j * b) over NF(m') = sum c_b b, where every x_j * b is
+        smaller than m in the monomial order, so the recursion terminates.
+        """
+        if m in self.index:
+            return {self.index[m]: QQ(1)}
+        memo = self._nf
+        if m in memo:
+            return memo[m]
+        for lm, g in self._lead.items():
+            if all(a >= b for a, b in zip(m, lm)):
+                break
+        else:  # pragma: no cover - m is not standard, so some leading monomial divides it
+            raise AssertionError(m)
+        if m == lm:
+            lc = g.LC
+            out = {self.index[t]: -c / lc for t, c in g.items() if t != lm}
+        else:
+            j = next(k for k, (a, b) in enumerate(zip(m, lm)) if a > b)
+            out = {}
+            for i, c in self.monomial(m[:j] + (m[j] - 1,) + m[j + 1:]).items():
+                b = self.basis[i]
+                for r, a in self.monomial(b[:j] + (b[j] + 1,) + b[j + 1:]).items():
+                    out[r] = out.get(r, QQ(0)) + c * a
+            out = {r: a for r, a in out.items() if a}
+        memo[m] = out
+        return out
 
     def dense(self, f) -> list:
         """The coordinate vector of ``f`` as a dense list of QQ."""
@@ -147,6 +209,8 @@ class _Quotient:
 
     def linear_form(self, c: tuple) -> list:
         """Columns of multiplication by ``sum(c[k] * x_k)``."""
+        if c in self._mult:
+            return self._mult[c]
         cols = [dict() for _ in range(self.D)]
         for k, ck in enumerate(c):
             if ck:
@@ -154,19 +218,42 @@ class _Quotient:
                     out = cols[j]
                     for i, a in col.items():
                         out[i] = out.get(i, QQ(0)) + QQ(ck) * a
+        self._mult[c] = cols
         return cols
+
+    def apply(self, cols: list, v: list) -> list:
+        """The image of the vector ``v`` under the map with sparse columns ``cols``."""
+        w = [QQ(0)] * self.D
+        for j, vj in enumerate(v):
+            if vj:
+                for i, a in cols[j].items():
+                    w[i] += a * vj
+        return w
+
+    def times(self, g, v: list) -> list:
+        """The coordinates of g * (the element with coordinates v), for a polynomial g."""
+        out = [QQ(0)] * self.D
+        for monom, c in g.terms():
+            w = v
+            for k, e in enumerate(monom):
+                for _ in range(e):
+                    w = self.apply(self.mult(k), w)
+            out = [a + c * b for a, b in zip(out, w)]
+        return out
 
     def krylov(self, cols: list):
         """Coordinate vectors of 1, u, u^2, ... for the map with columns ``cols`` (a generator)."""
         v = self.dense(self.R.one)
         while True:
             yield v
-            w = [QQ(0)] * self.D
-            for j, vj in enumerate(v):
-                if vj:
-                    for i, a in cols[j].items():
-                        w[i] += a * vj
-            v = w
+            v = self.apply(cols, v)
+
+    def powers(self, g):
+        """Coordinate vectors of 1, g, g^2, ... for a polynomial g (a generator)."""
+        v = self.dense(self.R.one)
+        while True:
+            yield v
+            v = self.times(g, v)
 
 
 def _candidates(n: int):
@@ -215,8 +302,8 @@ def _try_separate(Q: _Quotient, deadline: float, tries: int):
         dep = first_dependency(Q.krylov(Q.linear_form(c)), deadline=deadline, limit=Q.D,
                                min_degree=Q.D, targets=targets)
         if dep is not None:
-            return dep
-    return None
+            return c, dep
+    return None, None
 
 
 def univariate_representation(polys: list, R, *, deadline: float) -> Rur | None:
@@ -238,12 +325,12 @@ def univariate_representation(polys: list, R, *, deadline: float) -> Rur | None:
         return None
     check_deadline(deadline)
     Q = _Quotient(R, G, deadline)
-    dep = _try_separate(Q, deadline, tries=R.ngens + 1)
+    c, dep = _try_separate(Q, deadline, tries=R.ngens + 1)
     if dep is None:
         G = _radical(R, G, deadline)
         Q = _Quotient(R, G, deadline)
-        dep = _try_separate(Q, deadline, tries=60)
+        c, dep = _try_separate(Q, deadline, tries=60)
         if dep is None:  # pragma: no cover - a radical ideal has separating forms among 60 generic ones
             raise BudgetError("no separating linear form found")
     chi = _poly([-a for a in dep.coefficients] + [QQ(1)])
-    return Rur(chi, [_poly(s) for s in dep.extra], Q.D)
+    return Rur(chi, [_poly(s) for s in dep.extra], Q.D, Q, c, deadline)

@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 import sympy as sp
 
@@ -93,12 +94,12 @@ class CriticalPoint:
     method: str
     reason: str
 
-    @property
+    @cached_property
     def point_float(self) -> dict:
         """``{Symbol: float}``."""
         return {v: _float(c) for v, c in self.point.items()}
 
-    @property
+    @cached_property
     def value_float(self) -> float:
         """f(p) as a float."""
         return _float(self.value)

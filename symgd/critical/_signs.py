@@ -23,6 +23,9 @@ The sign of a constant c is decided, in order, by
 
 from __future__ import annotations
 
+import functools
+import math
+
 import mpmath
 import sympy as sp
 from mpmath import iv
@@ -40,7 +43,9 @@ def _rational_iv(q: sp.Rational):
     return iv.mpf(int(q.p)) / iv.mpf(int(q.q)) if q.q != 1 else iv.mpf(int(q.p))
 
 
+@functools.lru_cache(maxsize=4096)
 def _croot_iv(r: sp.CRootOf, digits: int):
+    """Enclosure of a real CRootOf to ``digits`` (cached: one exact refinement per root and precision)."""
     if not r.is_real:
         raise _NoInterval(r)
     dx = sp.Rational(1, 10**digits)
@@ -221,9 +226,13 @@ def sign(e, *, max_digits: int = 120) -> tuple[int, bool]:
     decided = _interval_sign(e, (30, 60, max_digits))
     if decided is not None:
         return decided, True
-    for query, s in ((e.is_zero, 0), (e.is_positive, 1), (e.is_negative, -1)):
-        if query:
-            return s, True
+    roots = e.atoms(sp.CRootOf)
+    if len(roots) <= 1:  # SymPy's assumptions can take minutes on sums of several CRootOf
+        for query, s in ((e.is_zero, 0), (e.is_positive, 1), (e.is_negative, -1)):
+            if query:
+                return s, True
+    if math.prod(r.poly.degree() for r in roots) > 64:
+        return _numeric_sign(e), False  # an exact zero test (minimal polynomial) would be too costly
     zero = _exact_zero(e)
     if zero is True:
         return 0, True

@@ -46,7 +46,8 @@ def fit_from_options(model_text, data_path, target, params, loss="mse", batch_si
         raise InputError(f"--data must be a CSV file path, got {data_path!r}")
     if not isinstance(target, str) or not target.strip():
         raise InputError("--target must name the column to predict")
-    if not isinstance(params, str) and not (isinstance(params, (list, tuple)) and all(isinstance(p, str) for p in params)):
+    names_ok = isinstance(params, (list, tuple)) and all(isinstance(p, str) for p in params)
+    if not isinstance(params, str) and not names_ok:
         raise InputError(f"--params must be comma-separated names, got {params!r}")
     if not isinstance(loss, str):
         raise InputError(f"--loss must be mse, bce, bce_logit, bce_prob or an expression in yhat and y, got {loss!r}")

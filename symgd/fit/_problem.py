@@ -17,11 +17,12 @@ import numpy as np
 import sympy as sp
 
 from symgd.errors import InputError
+from symgd.fit._checks import _init, _inputs, _loss_label, _params, _standardized, _target
 from symgd.fit._data import as_columns, column_stats
+from symgd.fit._scaling import _unscaler
 from symgd.kernels import Kernels, lambdify_batched
-from symgd.models import (MLP, Program, as_logit, dag_size, gradient_program, per_sample_loss,
-                          share_subexpressions, sigmoid)
-from symgd.parse import natural_key, parse, validate_name
+from symgd.models import MLP, Program, dag_size, gradient_program, per_sample_loss, share_subexpressions
+from symgd.parse import parse
 from symgd.problem import Problem
 
 _CHUNK = 1 << 22  # floats per evaluation block (32 MB): long data sets and big grids go in blocks
@@ -37,7 +38,7 @@ def _compile(variables, program: Program, extra):
         assignments = program.assignments
         return lambdify_batched(variables, program.outputs, extra=extra,
                                 cse=lambda exprs: (assignments, list(exprs)))
-    return lambdify_batched(variables, program.expand(), extra=extra)  # sympy.cse: slow on deep networks
+    return lambdify_batched(variables, program.expand(), extra=extra)  # sympy.cse: 16 s on [20, 20] vs 2 s
 
 
 class _Means:
@@ -199,7 +200,7 @@ class ModelProblem:
 
     @cached_property
     def program(self) -> Program:
-        """``[ℓ, ∂ℓ/∂θ_1, ...]`` as straight-line code (symbolic backpropagation with shared subexpressions)."""
+        """``[ℓ, ∂ℓ/∂θ_1, ...]`` as straight-line code (symbolic backpropagation, shared subexpressions)."""
         return gradient_program(self.loss_expr, self.params)
 
     @cached_property
@@ -393,117 +394,3 @@ class DataLoss(Problem):
         names = ", ".join(p.name for p in self.variables[:6]) + (", ..." if self.n > 6 else "")
         return (f"DataLoss({_loss_label(mp.loss)} over {mp.n_samples} samples{' (standardized)' * self.scaled}, "
                 f"variables=({names}))")
-
-
-# ---------------------------------------------------------------------------------------------
-# validation helpers
-
-
-def _loss_label(loss) -> str:
-    key = loss.strip().lower() if isinstance(loss, str) else ""
-    return key if key in ("mse", "bce", "bce_logit", "bce_prob") else "loss"
-
-
-def _by_name(expr: sp.Expr) -> dict:
-    return {s.name: s for s in expr.free_symbols if isinstance(s, sp.Symbol)}
-
-
-def _params(params, expr) -> tuple:
-    if params is None:
-        raise InputError("params= is required: name the parameters to fit, e.g. params='a,b,c'")
-    items = [v.strip() for v in params.split(",") if v.strip()] if isinstance(params, str) else list(params)
-    if not items:
-        raise InputError("params is empty: name at least one parameter to fit")
-    known, out = _by_name(expr), []
-    for v in items:
-        name = v.name if isinstance(v, sp.Symbol) else v
-        if not isinstance(name, str):
-            raise InputError(f"a parameter must be a name or a Symbol, got {v!r}")
-        validate_name(name)
-        if name not in known:
-            raise InputError(f"parameter {name!r} does not appear in the model {sp.sstr(expr)}")
-        if any(p.name == name for p in out):
-            raise InputError(f"parameter {name!r} is listed twice")
-        out.append(known[name])
-    return tuple(out)
-
-
-def _target(target, columns, expr, params) -> sp.Symbol:
-    if not isinstance(target, str) or not target.strip():
-        raise InputError(f"target must be a column name, got {target!r}")
-    target = target.strip()
-    if target not in columns:
-        raise InputError(f"target column {target!r} is not in the data (columns: {', '.join(columns)})")
-    if target in _by_name(expr):
-        what = "a parameter" if any(p.name == target for p in params) else "an input"
-        raise InputError(f"the target column {target!r} is also {what} of the model")
-    return sp.Symbol(target, real=True)
-
-
-def _inputs(expr, params, columns) -> tuple:
-    names = sorted(set(_by_name(expr)) - {p.name for p in params}, key=natural_key)
-    missing = [n for n in names if n not in columns]
-    if missing:
-        raise InputError(f"the model uses {missing[0]!r}, which is neither a parameter nor a data column "
-                         f"(columns: {', '.join(columns)})")
-    known = _by_name(expr)
-    return tuple(known[n] for n in names)
-
-
-def _standardized(standardize, inputs) -> tuple:
-    names = [s.name for s in inputs]
-    if standardize is True:
-        return tuple(names)
-    if standardize is False or standardize is None:
-        return ()
-    chosen = [v.strip() for v in standardize.split(",")] if isinstance(standardize, str) else list(standardize)
-    for v in chosen:
-        if v not in names:
-            raise InputError(f"standardize names {v!r}, which is not an input of the model (inputs: {', '.join(names)})")
-    return tuple(n for n in names if n in chosen)
-
-
-def _init(init, n) -> np.ndarray:
-    a = np.asarray(init, dtype=np.float64)
-    if a.shape != (n,) or not np.isfinite(a).all():
-        raise InputError(f"init must be {n} finite numbers, got shape {a.shape}")
-    return a
-
-
-def _strip_injective(expr: sp.Expr) -> sp.Expr:
-    """The argument under outer one-to-one functions (sigmoid, exp, tanh, atan): equal outputs iff equal arguments."""
-    while True:
-        z = as_logit(expr)
-        if z is not None:
-            expr = z
-        elif isinstance(expr, (sigmoid, sp.exp, sp.tanh, sp.atan)):
-            expr = expr.args[0]
-        else:
-            return expr
-
-
-def _unscaler(model, params, stats):
-    """Map θ̃ (fitted on standardized inputs) to θ with m(θ; x) = m(θ̃; (x - μ)/σ), or None if not exact."""
-    core = _strip_injective(model)
-    xs = [s for s in core.free_symbols if s.name in stats]
-    if not xs:
-        return None
-    tilde = [sp.Dummy(p.name) for p in params]
-    scaled = core.xreplace(dict(zip(params, tilde)))
-    scaled = scaled.xreplace({x: (x - sp.Float(stats[x.name][0])) / sp.Float(stats[x.name][1]) for x in xs})
-    try:
-        P, Q = sp.Poly(core, *xs), sp.Poly(sp.expand(scaled), *xs)
-    except sp.PolynomialError:
-        return None
-    if any(c.has(*xs) for c in (*P.coeffs(), *Q.coeffs())):
-        return None
-    monomials = set(P.monoms()) | set(Q.monoms())
-    eqs = [P.coeff_monomial(m) - Q.coeff_monomial(m) for m in monomials]
-    try:
-        sols = sp.solve(eqs, list(params), dict=True)
-    except (NotImplementedError, ValueError):
-        return None
-    if len(sols) != 1 or set(sols[0]) != set(params) or any(v.has(*params) for v in sols[0].values()):
-        return None
-    return lambdify_batched(tilde, [sols[0][p] for p in params])
-

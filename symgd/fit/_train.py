@@ -19,7 +19,8 @@ import numpy as np
 import sympy as sp
 
 from symgd.errors import InputError
-from symgd.fit._problem import ModelProblem, _loss_label
+from symgd.fit._checks import _loss_label
+from symgd.fit._problem import ModelProblem
 from symgd.minimize import Status
 from symgd.optimizers import Optimizer, get
 

@@ -1,6 +1,6 @@
 r"""Worked examples as LaTeX: f, ∇f, ∇²f, the critical points and why, an optimizer's steps with numbers.
 
-``document(problem, method="gd", x0=[-9, 6], lr=...)`` returns a complete, standalone ``.tex`` (article
+``document(problem, method="gd", x0=[-9, 6], hyper={"lr": 0.1})`` returns a complete, standalone ``.tex`` (article
 class, amsmath and amssymb only) that writes out what the lecture slides do by hand; ``write`` saves it
 atomically (refusing to overwrite without ``force``) and ``compile_pdf`` runs ``pdflatex`` on it with
 shell escape off and file access restricted.
@@ -56,8 +56,11 @@ class LatexError(SymgdError):
 
 
 def _start(x0, problem: Problem) -> np.ndarray:
-    a = np.asarray(x0, dtype=float) if not isinstance(x0, str) else None
-    if a is None or a.dtype.kind != "f":
+    try:
+        a = None if isinstance(x0, str) else np.asarray(x0, dtype=float)
+    except (TypeError, ValueError):
+        a = None
+    if a is None:
         raise InputError(f"x0 must be numbers, got {x0!r}")
     a = a.reshape(1) if a.ndim == 0 else a
     if a.ndim == 2 and a.shape[0] == 1:
@@ -121,6 +124,8 @@ def document(problem, *, method=None, x0=None, steps: int = 5, hyper: Mapping | 
     p = problem if isinstance(problem, Problem) else Problem(problem)
     if hyper is not None and not isinstance(hyper, Mapping):
         raise InputError(f"hyper must be a dict of hyperparameters, got {type(hyper).__name__}")
+    if isinstance(show, bool) or not isinstance(show, int) or show < 1:
+        raise InputError(f"show must be a positive integer (table rows), got {show!r}")
     if (method is None) != (x0 is None):
         raise InputError("a worked optimizer example needs both method and x0")
     run = None

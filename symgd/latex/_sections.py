@@ -100,8 +100,16 @@ def _approx(value) -> str:
     return rf" \approx {number(v.real)}" if abs(v.imag) <= 1e-12 * max(1, abs(v.real)) else ""
 
 
+def _shorter(value):
+    """``value`` or its expansion, whichever has fewer operations (f at a radical point expands neatly)."""
+    if len(sp.srepr(value)) > 4000 or value.has(sp.CRootOf):
+        return value
+    expanded = sp.expand(value)
+    return expanded if sp.count_ops(expanded) < sp.count_ops(value) else value
+
+
 def _exact(value, P: TeXPrinter) -> str:
-    value = sp.sympify(value)
+    value = _shorter(sp.sympify(value))
     if value.has(sp.Float):
         return rf"\approx {number(complex(sp.N(value, 20)).real)}"
     return f"= {P.doprint(value)}{_approx(value)}"
@@ -269,7 +277,7 @@ def step_table(run: Run, *, show: int = 8, printer: TeXPrinter | None = None) ->
     >>> from symgd import Problem, minimize
     >>> run = minimize(Problem("(x1-5)^2 + x2^2"), "gd", [-9.0, 6.0], steps=1, lr=0.1, path=True)
     >>> print(step_table(run).splitlines()[4])
-    $1$ & $\left(-6.2, 4.8\right)$ & $\left(-22.4, 9.6\right)$ & $61.44$ \\
+    $1$ & $\left(-6.2, 4.8\right)$ & $\left(-22.4, 9.6\right)$ & $148.48$ \\
     """
     P = printer or TeXPrinter()
     if run.path is None:
@@ -324,7 +332,7 @@ def _iterations(run: Run, cps, P: TeXPrinter, show: int) -> str:
     p, opt = run.problem, run.optimizer
     xs = _xname(p, P)
     out = [_section(rf"Optimizer: \texttt{{{escape_text(opt.name)}}}"),
-           escape_text(_first_sentence(opt.doc)) + ". The update rule, in symbols:\n",
+           _rst_to_tex(_first_sentence(opt.doc)) + ". The update rule, in symbols:\n",
            _display(optimizer_formula(opt)),
            rf"with ${_hyper_line(opt)}$." + "\n\n"]
     conv = _convention(opt.doc)

@@ -21,9 +21,10 @@ _TEXT = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\
          "^": r"\textasciicircum{}", "_": r"\_", "~": r"\textasciitilde{}", "<": r"\textless{}",
          ">": r"\textgreater{}", "|": r"\textbar{}", '"': "''", "\n": " ", "\r": " ", "\t": " "}
 _UNICODE = {"≈": r"\approx", "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "∇": r"\nabla", "−": "-", "·": r"\cdot",
-            "×": r"\times", "∞": r"\infty", "∈": r"\in", "→": r"\to", "±": r"\pm", "²": "^2", "³": "^3",
-            "⁴": "^4", "√": r"\surd", "∂": r"\partial", "′": "'", "″": "''", "…": r"\ldots", "‖": r"\|",
-            "ε": r"\varepsilon", "ϵ": r"\epsilon", "λ": r"\lambda", "–": "-", "—": "-"}
+            "×": r"\times", "∞": r"\infty", "∈": r"\in", "→": r"\to", "±": r"\pm", "√": r"\surd",
+            "∂": r"\partial", "′": "'", "″": "''", "…": r"\ldots", "‖": r"\|",
+            "ε": r"\varepsilon", "ϵ": r"\epsilon", "λ": r"\lambda", "–": "-", "—": "-",
+            **{c: f"^{i}" for i, c in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}, **{c: f"_{i}" for i, c in enumerate("₀₁₂₃₄₅₆₇₈₉")}}
 SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 # every command SymPy's symbol-name translation can emit that amsmath/amssymb define (\mathscr is mapped away)
 _NAME_COMMANDS = set(r"""\alpha \beta \gamma \delta \epsilon \zeta \eta \theta \iota \kappa \lambda \mu \nu \xi
@@ -122,8 +123,6 @@ class TeXPrinter(LatexPrinter):
     says what each one is, e.g. "r_1 ≈ 37.50017777 is the real root of 4x³ − 150x² − 1".
     """
 
-    printmethod = "_symgd_latex"
-
     def __init__(self, **settings):
         super().__init__({"mat_str": "bmatrix", "mat_delim": "", **settings})
         self.roots: dict = {}
@@ -176,7 +175,7 @@ _LABEL = re.compile(r"^\s*\\text\{([^}]*):\}\s*(\\quad)?\s*")
 
 
 def _split_top(tex: str, sep: str) -> list[str]:
-    """Split ``tex`` at ``sep`` (``\\\\`` or ``\\qquad``) where it is not inside braces, \\left..\\right or an environment."""
+    """Split ``tex`` at ``sep`` (``\\\\`` or ``\\qquad``) outside braces, \\left..\\right and environments."""
     parts, cur, depth = [], [], 0
     for tok in _MATH_TOKEN.findall(tex):
         if tok in ("{", r"\left") or tok.startswith(r"\begin{"):

@@ -68,6 +68,8 @@ class _Oracle:
 
 
 def _as_problem(problem) -> Problem:
+    if hasattr(problem, "loss_problem"):  # a symgd.fit.ModelProblem: its full-data loss over the parameters
+        problem = problem.loss_problem(symbolic=False)
     p = problem if isinstance(problem, Problem) else Problem(problem)
     if p.n == 0:
         raise InputError(f"f = {sp.sstr(p.expr)} has no variables: there is nothing to minimize")

@@ -38,6 +38,19 @@ __all__ = ["COLORS", "KIND_STYLE", "animate", "basin_map", "basins", "contour", 
            "save"]
 
 
+def _fit_ylim(ax, bounds):
+    """One variable: the y-range of what is drawn inside the x-bounds (iterates outside them do not count)."""
+    (lo, hi), ys = bounds[0], []
+    for line in ax.lines:
+        xs, y = (np.asarray(a, dtype=float) for a in line.get_data())
+        inside = (xs >= lo) & (xs <= hi) & np.isfinite(y)
+        ys.append(y[inside])
+    ys = np.concatenate(ys) if ys else np.zeros(0)
+    if ys.size and ys.max() > ys.min():
+        pad = 0.06 * (ys.max() - ys.min())
+        ax.set_ylim(ys.min() - pad, ys.max() + pad)
+
+
 def contour(obj, ax=None, *, bounds=None, levels: int = 30, log=None, critical=True, every=None,
             colorbar: bool = True, title: str | None = None):
     """f with critical points and trajectories; returns the Axes.
@@ -51,7 +64,8 @@ def contour(obj, ax=None, *, bounds=None, levels: int = 30, log=None, critical=T
     levels : int
         Number of contour levels.
     log : bool or None
-        Log-spaced levels; None decides from the values (more than three decades above the minimum).
+        Log-spaced levels; None decides from the values (skewed, as near an exponential wall, or spanning
+        more than three decades above the minimum).
     critical : bool or CriticalPoints
         Mark the critical points (computed in the plotted box when True).
     every : int, optional
@@ -72,6 +86,8 @@ def contour(obj, ax=None, *, bounds=None, levels: int = 30, log=None, critical=T
     ax = _new_axes(ax)
     _background(ax, problem, bounds, levels, log, colorbar)
     _trajectories(ax, problem, runs, every)
+    if problem.n == 1:
+        _fit_ylim(ax, bounds)
     if cps is not None:
         _mark_critical(ax, problem, cps, bounds)
     _legend(ax)
@@ -171,8 +187,6 @@ def save(fig, path, force: bool = False, **savefig_kw):
     fig = getattr(fig, "figure", fig) if not hasattr(fig, "savefig") else fig
     if not hasattr(fig, "savefig"):
         raise InputError(f"save needs a matplotlib Figure or Axes, got {type(fig).__name__}")
-    from pathlib import Path
-
     suffix = Path(str(path)).suffix.lower().lstrip(".")
     if suffix not in fig.canvas.get_supported_filetypes():
         raise InputError(f"cannot save a figure as {path!r}: use .png, .pdf or .svg")

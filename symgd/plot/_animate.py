@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from symgd.errors import InputError
-from symgd.output import atomic_path
+from symgd.output import atomic_path, check_target
 from symgd.plot._draw import (_auto_bounds, _background, _colors, _critical, _f, _label, _legend, _mark_critical,
                               _normalize_bounds, _paths, _runs)
 
@@ -38,6 +38,7 @@ def animate(comparison_or_runs, path, fps: int = 12, frames: int = 60, *, force:
     for name, v in (("fps", fps), ("frames", frames), ("dpi", dpi)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise InputError(f"{name} must be a positive integer, got {v!r}")
+    check_target(path, force=force)  # before any work (and before an Animation exists: it warns if never saved)
     paths = [_paths(r) for _, r in runs]
     if bounds is None:
         cps = _critical(problem, critical)
@@ -76,6 +77,4 @@ def animate(comparison_or_runs, path, fps: int = 12, frames: int = 60, *, force:
     anim = FuncAnimation(fig, draw, frames=steps, blit=False, repeat=False)
     with atomic_path(path, force=force) as tmp:
         anim.save(tmp, writer=PillowWriter(fps=fps))
-    from pathlib import Path
-
     return Path(str(path))

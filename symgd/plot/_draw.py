@@ -189,7 +189,8 @@ def _f(problem: Problem, X: np.ndarray) -> np.ndarray:
 
 
 def _use_log(values: np.ndarray, log) -> bool:
-    """Auto (None): log scale when the values above their minimum span more than three decades."""
+    """Auto (None): log scale when the values above their minimum are skewed (median below 3% of the
+    maximum, as around an exponential wall) or span more than three decades."""
     if log is not None:
         return bool(log)
     v = values[np.isfinite(values)]
@@ -197,7 +198,9 @@ def _use_log(values: np.ndarray, log) -> bool:
         return False
     s = v - v.min()
     pos = s[s > 0]
-    return bool(pos.size and pos.max() / np.median(pos) > 1e3) if v.size else False
+    if not pos.size:
+        return False
+    return bool(np.median(s) < 0.03 * s.max() or pos.max() / np.median(pos) > 1e3)
 
 
 def _background(ax, problem: Problem, bounds, levels: int, log, colorbar: bool):
