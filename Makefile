@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	@$(PY) -m symgd demo
+	@mkdir -p out/demo
+	@echo "=== a short tour: worked examples C1 and C8 (LaTeX, PDF, plots, animation)"
+	@$(PY) worked_examples/make_examples.py --only C1,C8 --out out/demo
+	@echo "=== written under out/demo/; all slides' examples are in worked_examples/ (make examples rebuilds them)"
 
 test: $(STAMP)
 	$(PY) -m pytest

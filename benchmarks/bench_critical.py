@@ -50,7 +50,8 @@ CASES = [
     ("six-hump camel", "(4 - 2.1x^2 + x^4/3)x^2 + x*y + (-4 + 4y^2)y^2", None, 15, "Dixon & Szegö 1978"),
     ("three-hump camel", "2x^2 - 1.05x^4 + x^6/6 + x*y + y^2", None, 5, "3 minima, 2 saddles"),
     ("Rosenbrock 2-D", "(1 - x1)^2 + 100(x2 - x1^2)^2", None, 1, "(1, 1)"),
-    ("Rosenbrock 3-D", "(1-x1)^2 + 100(x2-x1^2)^2 + (1-x2)^2 + 100(x3-x2^2)^2", None, 1, "interval-Newton count in [-3, 3]^3"),
+    ("Rosenbrock 3-D", "(1-x1)^2 + 100(x2-x1^2)^2 + (1-x2)^2 + 100(x3-x2^2)^2", None, 1,
+     "interval-Newton count in [-3, 3]^3"),
     ("Rosenbrock 4-D", "(1-x1)^2 + 100(x2-x1^2)^2 + (1-x2)^2 + 100(x3-x2^2)^2 + (1-x3)^2 + 100(x4-x3^2)^2",
      None, 3, "2 minima + 1 saddle; interval-Newton certified count in [-3, 3]^4"),
     ("Rosenbrock 5-D", "(1-x1)^2 + 100(x2-x1^2)^2 + (1-x2)^2 + 100(x3-x2^2)^2 + (1-x3)^2 + 100(x4-x3^2)^2"
@@ -133,7 +134,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default=None, help="run the cases whose name contains this text")
     args = ap.parse_args(argv)
     rows = []
-    head = f"{'case':28} {'n':>2} {'ok':>3} {'cmpl':>5} {'pts':>4} {'fam':>3} {'time':>7}   {'sympy':>6} {'time':>7}  method"
+    head = (f"{'case':28} {'n':>2} {'ok':>3} {'cmpl':>5} {'pts':>4} {'fam':>3} {'time':>7}   "
+            f"{'sympy':>6} {'time':>7}  method")
     print(head)
     print("-" * len(head))
     for case in CASES:

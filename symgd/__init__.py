@@ -2,7 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from symgd import optimizers, schedules
+from symgd import latex, optimizers, plot, schedules
 from symgd.critical import CriticalPoint, CriticalPoints, Family, Kind, critical_points
 from symgd.errors import BudgetError, InputError, ParseError, SymgdError
 from symgd.minimize import Comparison, Run, Status, compare, minimize
@@ -15,4 +15,4 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = ["BudgetError", "Comparison", "CriticalPoint", "CriticalPoints", "Family", "InputError", "Kind",
            "ParseError", "Problem", "Run", "Status", "SymgdError", "__version__", "compare", "critical_points",
-           "minimize", "optimizers", "schedules"]
+           "latex", "minimize", "optimizers", "plot", "schedules"]

@@ -269,11 +269,75 @@ def cmd_compare(args) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if not methods:
         raise InputError("--methods needs at least one optimizer name")
-    comparison = compare(problem, methods, x0, steps=args.steps, tol=args.tol, path=args.path, **hyper)
+    if args.out:
+        from symgd.output import check_target
+
+        check_target(args.out, force=args.force)  # before any slow work
+    comparison = compare(problem, methods, x0, steps=args.steps, tol=args.tol, path=args.path or bool(args.out),
+                         **hyper)
+    if args.out:
+        _write_figure(problem, comparison, args.out, args.force)
     if args.json:
         print(dump_json({name: run.to_json() for name, run in comparison.items()}))
     else:
         print(repr(comparison))
+    return 0
+
+
+def _write_figure(problem, comparison, out: str, force: bool) -> None:
+    """A contour (n <= 2) or loss-curve PNG, or a GIF race, of ``comparison`` (or of the bare problem)."""
+    from symgd import plot
+
+    if out.lower().endswith(".gif"):
+        if comparison is None:
+            raise InputError("a .gif animates optimizers: give --methods and --x0")
+        plot.animate(comparison, out, force=force)
+    elif problem.n <= 2:
+        plot.save(plot.contour(comparison if comparison is not None else problem), out, force=force)
+    elif comparison is not None:
+        plot.save(plot.loss_curves(comparison), out, force=force)
+    else:
+        raise InputError(f"a contour needs 1 or 2 variables, f has {problem.n}: give --methods for loss curves")
+    print(f"wrote {out}", file=sys.stderr)
+
+
+def cmd_plot(args) -> int:
+    from symgd.output import check_target
+
+    problem = _problem(args)
+    check_target(args.out, force=args.force)
+    comparison = None
+    if args.methods:
+        from symgd.minimize import compare
+
+        if not args.x0:
+            raise InputError("--methods needs at least one --x0 start")
+        hyper, x0 = _run_options(args, problem)
+        methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+        comparison = compare(problem, methods, x0, steps=args.steps, tol=args.tol, path=True, **hyper)
+    _write_figure(problem, comparison, args.out, args.force)
+    return 0
+
+
+def cmd_latex(args) -> int:
+    from symgd import latex
+    from symgd.output import check_target
+
+    problem = _problem(args)
+    check_target(args.out, force=args.force)
+    x0 = None
+    hyper = {}
+    if args.method:
+        if not args.x0:
+            raise InputError("--method needs a start: --x0 A,B")
+        hyper, starts = _run_options(args, problem)
+        x0 = starts[0].tolist()
+    text = latex.document(problem, method=args.method, x0=x0, steps=args.steps, hyper=hyper,
+                          box=parse_box(args.box, problem.variables), timeout=args.timeout)
+    path = latex.write(args.out, text, force=args.force)
+    print(f"wrote {path}", file=sys.stderr)
+    if args.pdf:
+        print(f"wrote {latex.compile_pdf(path, force=args.force)}", file=sys.stderr)
     return 0
 
 
@@ -329,7 +393,35 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--steps", type=int, default=100, help="number of updates (default 100)")
         p.add_argument("--tol", type=float, default=1e-8, help="stop a start when |grad f| <= tol")
         p.add_argument("--path", action="store_true", help="record and output every iterate")
+        if name == "compare":
+            p.add_argument("-o", "--out", help="also draw the race: plot.png (contours/loss curves) or anim.gif")
+            p.add_argument("--force", action="store_true", help="overwrite an existing output file")
         p.set_defaults(func=func)
+
+    p = expr_command("latex", "write a worked example as a standalone LaTeX document")
+    p.add_argument("-o", "--out", required=True, help="the .tex file to write")
+    p.add_argument("--method", help="also run this optimizer and tabulate its iterations")
+    p.add_argument("--x0", action="append", metavar="A,B", help="the start for --method")
+    p.add_argument("--lr", type=float, help="learning rate for --method")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="a hyperparameter for --method")
+    p.add_argument("--steps", type=int, default=5, help="updates to tabulate (default 5)")
+    p.add_argument("--tol", type=float, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--box", help="search box for periodic or numeric cases: x=-5:5,y=-pi:pi")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds for each symbolic step (default 5)")
+    p.add_argument("--pdf", action="store_true", help="also compile it with pdflatex")
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.set_defaults(func=cmd_latex)
+
+    p = expr_command("plot", "draw f (contours or curve) with critical points, and optimizer paths")
+    p.add_argument("-o", "--out", required=True, help="plot.png, or anim.gif for a race of --methods")
+    p.add_argument("--methods", help="comma-separated optimizers to draw from each --x0")
+    p.add_argument("--x0", action="append", metavar="A,B", help="a start (repeatable)")
+    p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="a hyperparameter (repeatable)")
+    p.add_argument("--steps", type=int, default=100, help="number of updates (default 100)")
+    p.add_argument("--tol", type=float, default=1e-8, help="stop a start when |grad f| <= tol")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("fit", help="fit a model's parameters to data by (mini-batch) gradient descent",
                        epilog=FIT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)

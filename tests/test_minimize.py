@@ -253,15 +253,6 @@ def test_to_json_writes_schedules_and_inner_optimizers_as_data():
     assert inf["hyper"]["momentum_decay"] == "inf"
 
 
-def test_plot_says_when_plotting_is_not_there(monkeypatch):
-    monkeypatch.setitem(sys.modules, "symgd.plot", None)  # as if symgd.plot were not written yet
-    run = minimize(BOWL, "gd", [1.0, 1.0], steps=2)
-    with pytest.raises(InputError, match="plotting arrives with symgd.plot"):
-        run.plot()
-    with pytest.raises(InputError, match="plotting arrives with symgd.plot"):
-        compare(BOWL, ["gd"], [1.0, 1.0], steps=2).plot()
-
-
 def test_status_compares_to_its_string_and_explains_itself():
     assert Status.CONVERGED == "converged" and Status("max_steps") is Status.MAX_STEPS
     assert all(s.message for s in Status)
@@ -306,3 +297,9 @@ def test_compare_shares_one_noise_seed():
     cmp = compare(BOWL, {"a": "gd", "b": "gd"}, [1.0, 1.0], steps=5, lr=0.01, noise=0.5)
     assert cmp["a"].seed == cmp["b"].seed
     np.testing.assert_array_equal(cmp["a"].x, cmp["b"].x)
+
+
+def test_comparison_latex_is_one_mathjax_array():
+    tex = compare(BOWL, ["gd", "adam"], [1.0, 1.0], steps=3)._repr_latex_()
+    assert tex.startswith("$\\begin{array}") and tex.endswith("\\end{array}$") and tex.count("$") == 2
+    assert "tabular" not in tex and "\\text{gd}" in tex and "\\text{adam}" in tex

@@ -1,9 +1,10 @@
 """Regenerate worked_examples/: one folder per starred row of the slides' table (shared/SLIDES.md).
 
 Each folder ``<ID>/`` holds ``<ID>.tex`` (a worked example written by ``symgd.latex``), its compiled
-``<ID>.pdf``, and figures (``<ID>_*.png``, ``<ID>_*.gif``) drawn by ``symgd.plot``. Every number in
-them is computed here, by symgd; nothing is typed in. The ``.tex`` files are deterministic (no dates,
-no paths), so a test regenerates them and compares.
+``<ID>.pdf``, and figures (``<ID>_*.png``, ``<ID>_*.gif``) drawn by ``symgd.plot``. Every result in
+them is computed here by symgd (the titles and the quotes of the slides' printed values restate
+SLIDES.md). The ``.tex`` files are deterministic (no dates, no paths), so a test regenerates them and
+compares (tests/test_worked_examples.py).
 
 Usage::
 

@@ -119,9 +119,14 @@ def _solve(eqs, xs, box, timeout):
         if raw is None:
             continue
         if name == "numeric" and box is None:
-            raw.complete = False
-            notes.append(f"numeric search only in the default box {_box_text(search_box)}; "
-                         "points outside it were not searched")
+            from symgd.critical.numeric import exclude_outside
+
+            if raw.complete and exclude_outside(eqs, xs, search_box, deadline=time.monotonic() + timeout):
+                notes.append(f"no critical point outside {_box_text(search_box)} (interval proof): the search is global")
+            else:
+                raw.complete = False
+                notes.append(f"numeric search only in the default box {_box_text(search_box)}; "
+                             "points outside it were not searched")
         elif name == "numeric" and raw.complete:
             notes.append(f"complete within the box {_box_text(search_box)}")
         candidates.append(raw)

@@ -226,10 +226,8 @@ class Run:
 
 
 def _plot_module():
-    try:
-        from symgd import plot
-    except ImportError:
-        raise InputError("plotting arrives with symgd.plot, which is not installed in this version") from None
+    from symgd import plot  # lazy: layer 6, and matplotlib loads only when a plot is asked for
+
     return plot
 
 
@@ -248,16 +246,28 @@ class Comparison(Mapping):
     def __len__(self) -> int:
         return len(self.runs)
 
-    def __repr__(self) -> str:
-        table = [("method", "converged", "diverged", "median nit", "best fun")]
+    def _rows(self, num):
+        """(label, converged/B, diverged, median nit, best f) per run, numbers formatted by ``num``."""
         for label, r in self.runs.items():
-            table.append((label, f"{np.count_nonzero(r._code == 1)}/{len(r)}", str(np.count_nonzero(r._code == 2)),
-                          _g4(np.median(r._nit)), _g4(np.nanmin(r._fun)) if np.isfinite(r._fun).any() else "nan"))
+            best = np.nanmin(r._fun) if np.isfinite(r._fun).any() else float("nan")
+            yield (str(label), f"{np.count_nonzero(r._code == 1)}/{len(r)}", str(np.count_nonzero(r._code == 2)),
+                   num(np.median(r._nit)), num(best))
+
+    def __repr__(self) -> str:
+        table = [("method", "converged", "diverged", "median nit", "best fun"), *self._rows(_g4)]
         widths = [max(len(row[j]) for row in table) for j in range(5)]
         lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table]
         first = next(iter(self.runs.values()))
         head = f"Comparison on {_short(first.problem.expr)}, {len(first)} start{'s' * (len(first) != 1)}"
         return "\n".join([head, *lines])
+
+    def _repr_latex_(self) -> str:
+        """The same table for Jupyter, MathJax-safe (``array``, no ``tabular``)."""
+        body = [r"\text{method} & \text{converged} & \text{diverged} & \text{median nit} & \text{best } f \\ \hline"]
+        for label, *cells in self._rows(_latex_num):
+            name = "".join(c for c in label if c.isalnum() or c in " -_.").replace("_", r"\_")
+            body.append(rf"\text{{{name}}} & " + " & ".join(cells) + r" \\")
+        return r"$\begin{array}{lrrrr}" + " ".join(body) + r"\end{array}$"
 
     def to_json(self) -> dict:
         """``{label: run.to_json()}``."""
