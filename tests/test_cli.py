@@ -176,3 +176,17 @@ def test_fit_missing_file_exit_2(capsys, tmp_path):
     code, _, err = run_cli(capsys, "fit", "a*x", "--data", str(tmp_path / "none.csv"), "--target", "y",
                            "--params", "a")
     assert code == 2 and err.count("\n") == 1
+
+
+def test_every_hostile_input_is_one_line_and_exit_2_on_the_command_line(capsys, tmp_path):
+    # The parser's corpus (tests/hostile_inputs.py), through `symgd analyze`: exit 2, one line, no marker file.
+    from hostile_inputs import CORPUS
+
+    marker = tmp_path / "MARKER"
+    for _, text in CORPUS:
+        if len(text) > 100_000:
+            continue  # the 10 MB inputs are covered by the parser's own tests; argv need not carry them
+        code, out, err = run_cli(capsys, "analyze", text.replace("MARKER", str(marker)), "--json")
+        assert code == 2, text
+        assert out == "" and err.startswith("symgd: error:") and err.count("\n") == 1, (text, err)
+    assert not marker.exists()

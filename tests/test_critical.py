@@ -355,10 +355,15 @@ def test_numeric_route_in_a_box_is_certified():
     assert all(not cp.exact and len(str(cp.point[x])) > 40 for cp in cps)  # 50-digit polished Floats
 
 
-def test_default_box_is_not_complete():
-    # no exact route solves cos(x) + x/5 = 0: the numeric route searches [-10, 10] and must not claim more
+def test_default_box_is_complete_only_with_a_proof_for_the_outside():
+    # No exact route solves cos(x) + x/5 = 0. The numeric route certifies 3 roots in [-10, 10], and interval
+    # arithmetic proves cos(x) + x/5 != 0 outside it (|x/5| > 2 > |cos x| + ...), so the set is complete.
     p, cps = analyze("sin(x) + x^2/10")
-    assert len(cps) == 3 and not cps.complete and not cps.exact
+    assert len(cps) == 3 and cps.complete and not cps.exact
+    assert any("outside" in n and "interval proof" in n for n in cps.notes)
+    # cos(x) + x/500 = 0 has roots far outside [-10, 10]: the default box must not claim completeness.
+    p, cps = analyze("sin(x) + x^2/1000")
+    assert not cps.complete and not cps.exact and len(cps) == 6
     assert any("default box" in n and "[-10, 10]" in n for n in cps.notes)
 
 
