@@ -129,7 +129,8 @@ _CHAR_HINTS = {
 _UNICODE_HINTS = {
     **{c: f"^{i}" for i, c in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}, "⁻": "^-", "√": "sqrt(...)", "∛": "(...)^(1/3)",
     **dict.fromkeys("−–—‐‑", "-"), **dict.fromkeys("×·⋅∙∗", "*"), **dict.fromkeys("÷∕", "/"),
-    "π": "pi", "λ": "lam (lambda is a Python keyword)", "µ": "mu", "ℯ": "e", "½": "1/2", "\u00a0": "a plain space",
+    "π": "pi", "λ": "lam (lambda is a Python keyword)", "µ": "mu", "ℯ": "e", "½": "1/2",
+    "\u00a0": "a plain space",
     "∞": "a number: infinity is not accepted", **dict.fromkeys("‘’“”", "nothing: strings are not expressions"),
 }
 
@@ -363,7 +364,8 @@ class _Postfix:
         called = nxt is not None and nxt.text == "("
         if tok.text in FUNCTIONS:
             if not called:
-                hint = f"write {tok.text}(x)^2" if nxt is not None and nxt.text == "^" else f"write {tok.text}(...)"
+                squared = nxt is not None and nxt.text == "^"
+                hint = f"write {tok.text}(x)^2" if squared else f"write {tok.text}(...)"
                 raise ParseError(f"{tok.text} is a function: it needs parentheses", column=tok.col, hint=hint)
             self.open("call", tok, tok.text)
             return True
@@ -387,8 +389,9 @@ class _Postfix:
             call = self.ops and self.ops[-1][0] == "call"
             what = f"{self.ops[-1][2]}() needs an argument" if call else "empty parentheses"
             return ParseError(what, column=tok.col, hint="put an expression inside")
+        power = "; a power is ^ or **" if tok.text == "^" else ""
         return ParseError(f"missing operand before '{tok.text}'", column=tok.col,
-                          hint="put a number or a name there" + ("; a power is ^ or **" if tok.text == "^" else ""))
+                          hint="put a number or a name there" + power)
 
 
 def _unexpected_comma(tok: _Tok) -> ParseError:
@@ -450,7 +453,7 @@ def _check_constant(expr: sp.Expr, col: int | None, what: str) -> sp.Expr:
     if expr.is_Rational:
         _check_rational(expr, col)
         return expr
-    if _expanded_terms(expr, MAX_EXPANDED_TERMS) > MAX_EXPANDED_TERMS:  # SymPy expands constants to compare them
+    if _expanded_terms(expr, MAX_EXPANDED_TERMS) > MAX_EXPANDED_TERMS:  # SymPy expands them to compare
         raise ParseError(f"{what} is a constant that expands to more than {MAX_EXPANDED_TERMS} terms",
                          column=col, hint="use a simpler constant")
     try:

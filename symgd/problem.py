@@ -66,8 +66,7 @@ class Problem:
     def __post_init__(self):
         expr, variables = self.expr, self.variables
         if isinstance(expr, str):
-            expr, inferred = parse(expr, variables=variables or None)
-            variables = variables or inferred
+            expr, variables = parse(expr, variables=variables or None)  # the parsed (real) symbols, in order
         elif isinstance(expr, (int, float)) and not isinstance(expr, bool):
             expr = sp.nsimplify(expr) if isinstance(expr, float) else sp.Integer(expr)
         elif not isinstance(expr, sp.Expr):

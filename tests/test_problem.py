@@ -90,3 +90,8 @@ def test_kernels_broadcast_constants_and_mixed_hessians():
     fx, gx = k.f_and_grad(X)
     np.testing.assert_array_equal(fx, k.f(X))
     np.testing.assert_array_equal(gx, k.grad(X))
+
+
+def test_plain_symbols_as_variables_match_the_parsed_real_ones():
+    p = sg.Problem("x^2 + y", variables=(sp.Symbol("x"), sp.Symbol("y")))
+    assert p.gradient == sp.Matrix([2 * x, 1]) and p.variables == (x, y)
