@@ -14,6 +14,7 @@ Then points where f or its gradient is undefined or not real are dropped (with a
 is classified (``symgd.critical.classify``): minimum, maximum, saddle or degenerate, with a reason.
 
 >>> import sympy as sp
+from sympy.core.sympify import _sympify  # strict: refuses strings, never parses text
 >>> import symgd as sg
 >>> x = sp.Symbol("x", real=True)
 >>> cps = critical_points(sg.Problem(x**2 - 10*x + 1))
@@ -140,7 +141,7 @@ def _close(p, q) -> bool:
 
 
 def _has_float(point) -> bool:
-    return any(sp.sympify(c).has(sp.Float) for c in point.values())
+    return any(_sympify(c).has(sp.Float) for c in point.values())
 
 
 def _merge(candidates):
@@ -212,7 +213,7 @@ def _analyze(f, xs, grad, H, points, families, numeric_only=False):
     """Domain check, residual check, value and classification of every point (runs under a budget)."""
     kept, notes = [], []
     for point, method, exact in points:
-        point = {v: sp.sympify(point[v]) for v in xs}
+        point = {v: _sympify(point[v]) for v in xs}
         why = _numeric_domain(f, grad, point) if numeric_only else undefined_reason([f, *grad], point)
         if why:
             notes.append(f"dropped {describe_point(point)}: {why}")

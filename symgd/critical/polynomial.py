@@ -20,6 +20,7 @@ r"""Exact and complete real solutions of polynomial systems (the gradient of a p
 ``complete=True`` is claimed only when every step was exact and decisive.
 
 >>> import sympy as sp
+from sympy.core.sympify import _sympify  # strict: refuses strings, never parses text
 >>> x, y = sp.symbols("x y", real=True)
 >>> f = (x**2 + y - 11)**2 + (x + y**2 - 7)**2          # Himmelblau: 9 critical points
 >>> sol = solve_polynomial([f.diff(x), f.diff(y)], (x, y), deadline=float("inf"))
@@ -87,7 +88,7 @@ def _to_ring(equations, variables) -> tuple | None:
     variable t with the minimal polynomial of a among the equations; ``hidden = (t, a)`` tells the
     solver to keep only the solutions with t = a (and to drop t).
     """
-    exprs = [sp.sympify(e) for e in equations]
+    exprs = [_sympify(e) for e in equations]
     if any(e.has(sp.Float) or not e.is_polynomial(*variables) for e in exprs):
         return None
     if not variables:

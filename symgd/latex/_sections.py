@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 import sympy as sp
+from sympy.core.sympify import _sympify  # strict: refuses strings, never parses text
 
 from symgd.errors import InputError
 from symgd.latex._tex import (TeXPrinter, _convention, _first_sentence, _rst_to_tex, escape_text, number,
@@ -90,7 +91,7 @@ def _derivation(problem: Problem, P: TeXPrinter) -> str:
 
 def _approx(value) -> str:
     """`` \\approx 0.3517337`` unless ``value`` is a rational number (then "")."""
-    value = sp.sympify(value)
+    value = _sympify(value)
     if value.is_Rational:
         return ""
     try:
@@ -109,7 +110,7 @@ def _shorter(value):
 
 
 def _exact(value, P: TeXPrinter) -> str:
-    value = _shorter(sp.sympify(value))
+    value = _shorter(_sympify(value))
     if value.has(sp.Float):
         return rf"\approx {number(complex(sp.N(value, 20)).real)}"
     return f"= {P.doprint(value)}{_approx(value)}"
