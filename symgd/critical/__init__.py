@@ -14,7 +14,6 @@ Then points where f or its gradient is undefined or not real are dropped (with a
 is classified (``symgd.critical.classify``): minimum, maximum, saddle or degenerate, with a reason.
 
 >>> import sympy as sp
-from sympy.core.sympify import _sympify  # strict: refuses strings, never parses text
 >>> import symgd as sg
 >>> x = sp.Symbol("x", real=True)
 >>> cps = critical_points(sg.Problem(x**2 - 10*x + 1))
@@ -31,6 +30,7 @@ import math
 import time
 
 import sympy as sp
+from sympy.core.sympify import _sympify  # strict: refuses strings, never parses text
 
 from symgd.budget import run_with_budget
 from symgd.critical._domain import describe_point, undefined_reason

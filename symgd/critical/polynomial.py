@@ -20,7 +20,6 @@ r"""Exact and complete real solutions of polynomial systems (the gradient of a p
 ``complete=True`` is claimed only when every step was exact and decisive.
 
 >>> import sympy as sp
-from sympy.core.sympify import _sympify  # strict: refuses strings, never parses text
 >>> x, y = sp.symbols("x y", real=True)
 >>> f = (x**2 + y - 11)**2 + (x + y**2 - 7)**2          # Himmelblau: 9 critical points
 >>> sol = solve_polynomial([f.diff(x), f.diff(y)], (x, y), deadline=float("inf"))
@@ -35,6 +34,7 @@ from sympy.core.sympify import _sympify  # strict: refuses strings, never parses
 from __future__ import annotations
 
 import sympy as sp
+from sympy.core.sympify import _sympify  # strict: refuses strings, never parses text
 from sympy.polys.domains import QQ
 from sympy.polys.rings import ring
 
