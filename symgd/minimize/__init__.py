@@ -31,14 +31,16 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sympy as sp
 
+from symgd import fused
 from symgd.errors import InputError
-from symgd.minimize.results import Comparison, Run, Status
+from symgd.minimize.results import REASONS, Comparison, Run, Status
 from symgd.optimizers import REGISTRY, Optimizer, get
 from symgd.problem import Problem
 
 __all__ = ["Comparison", "Run", "Status", "compare", "minimize"]
 
-RUNNER_OPTIONS = ("tol", "path", "diverge_at", "noise", "noise_gamma", "seed", "callback")
+RUNNER_OPTIONS = ("tol", "path", "diverge_at", "noise", "noise_gamma", "seed", "callback", "backend", "dtype",
+                  "client")
 
 
 class _Oracle:
@@ -118,7 +120,8 @@ def _check_options(steps, tol, diverge_at, noise, noise_gamma, seed, callback):
 
 def minimize(problem, method, x0, steps: int = 100, *, tol: float | None = 1e-8, path: bool = False,
              diverge_at: float = 1e12, noise: float | None = None, noise_gamma: float = 0.55,
-             seed: int | None = None, callback: Callable | None = None, **hyper) -> Run:
+             seed: int | None = None, callback: Callable | None = None, backend: str = "auto",
+             dtype: str = "float64", client=None, **hyper) -> Run:
     r"""Run an optimizer from one start or a batch of starts.
 
     Parameters
@@ -146,6 +149,15 @@ def minimize(problem, method, x0, steps: int = 100, *, tol: float | None = 1e-8,
         reproducible (``run.seed`` records the seed chosen when None was given).
     callback : callable or None
         ``callback(t, x, f)`` after each update, with the ``(B, n)`` iterates and ``(B,)`` values.
+    backend : {"auto", "numpy", "python", "numba"}
+        Who runs the loop: NumPy over the whole batch (the reference), or one generated scalar kernel
+        per start that fuses gradient and update, run by CPython (few starts: no compile time) or
+        compiled by numba (many starts; ``pip install symgd[fast]``). "auto" picks by the size of the
+        run; ``run.backend`` and ``run.backend_reason`` say which ran and why.
+    dtype : {"float64", "float32"}
+        Precision of the compiled kernel (float32 needs numba).
+    client : dask.distributed.Client or None
+        Run chunks of the starts on a Dask cluster (``pip install symgd[dask]``); results are the same.
     **hyper
         Hyperparameters of ``method`` by name (``lr=0.1, betas=(0.9, 0.999)``).
 
@@ -160,24 +172,59 @@ def minimize(problem, method, x0, steps: int = 100, *, tol: float | None = 1e-8,
     _check_options(steps, tol, diverge_at, noise, noise_gamma, seed, callback)
     if noise is not None and seed is None:
         seed = int(np.random.SeedSequence().entropy)
-    out = _loop(opt, p.kernels, X, int(steps), None if tol is None else float(tol), float(diverge_at), bool(path),
-                None if noise is None else (float(noise), float(noise_gamma), seed), callback)
-    return Run(p, opt, x0_user, *out, steps=int(steps), tol=tol, noise=noise, noise_gamma=noise_gamma, seed=seed)
+    tol_, noise_ = None if tol is None else float(tol), None if noise is None else (float(noise), float(noise_gamma), seed)
+    if client is not None:
+        from symgd.minimize._distributed import run_distributed
+
+        *out, reason, used, why = run_distributed(client, p, opt, X, int(steps), tol=tol_, diverge_at=float(diverge_at),
+                                                  path=bool(path), noise=noise_, backend=backend, dtype=dtype)
+    else:
+        used, why = fused.choose(p, opt, X.shape[0], int(steps), backend=backend, dtype=dtype, path=bool(path),
+                                 callback=callback, noise=noise_)
+        out, reason = _run_local(used, opt, p, X, int(steps), tol_, float(diverge_at), bool(path), noise_, callback,
+                                 dtype)
+    return Run(p, opt, x0_user, *out, steps=int(steps), tol=tol, noise=noise, noise_gamma=noise_gamma, seed=seed,
+               _reason=reason, backend=used, backend_reason=why)
+
+
+def _run_local(backend, opt, p, X, steps, tol, diverge_at, path, noise, callback, dtype):
+    """One machine: ``(x, f, nit, code, diverged_at, path, losses), reason`` from the chosen backend."""
+    if backend == "numpy":
+        *out, reason = _loop(opt, p.kernels, X, steps, tol, diverge_at, path, noise, callback)
+        return out, reason
+    x, f, nit, code, div_at, reason = fused.run(backend, p, opt, X, steps, tol, diverge_at, dtype)
+    return (x, f, nit, code, div_at, None, None), reason
+
+
+def classify(x, f, g, diverge_at: float) -> np.ndarray:
+    """Why each row of a diverged batch diverged: an int8 index into ``REASONS`` (0 where nothing is wrong).
+
+    >>> import numpy as np
+    >>> x = np.array([[np.nan, 0.0], [np.inf, 0.0], [2e12, 0.0], [-1.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+    >>> f = np.array([0.0, 0.0, 0.0, np.nan, 0.0, 2.0])
+    >>> g = np.array([[0.0, 0.0]] * 4 + [[np.inf, 0.0], [2.0, 2.0]])
+    >>> [REASONS[c] for c in classify(x, f, g, 1e12)]
+    ['nan', 'overflow', 'diverge_at', 'domain', 'pole', '']
+    """
+    fg = np.column_stack([f, g])
+    tests = (np.isnan(x).any(axis=-1), np.isinf(x).any(axis=-1), (np.abs(x) > diverge_at).any(axis=-1),
+             np.isnan(fg).any(axis=-1), np.isinf(fg).any(axis=-1))
+    code = np.zeros(len(x), np.int8)
+    for c, hit in zip(range(len(tests), 0, -1), reversed(tests)):  # the first test that holds wins
+        code[hit] = c
+    return code
 
 
 def _loop(opt, kernels, X, steps, tol, diverge_at, keep_path, noise, callback):
-    """The one place that iterates over t. Returns batch-form x, f, nit, status codes, diverged_at, path, losses."""
+    """The NumPy loop over t. Returns batch-form x, f, nit, status codes, diverged_at, path, losses, reasons."""
     B, n = X.shape
     oracle = _Oracle(kernels)
 
     def finished(x, f, g):
         """Masks (bad, converged) of the rows that diverged / converged; None stands for no row (fast path)."""
         ax, bad, small = np.abs(x), None, None
-        if not (ax.max() <= diverge_at and np.isfinite(f).all()):  # one fast reduction in the common case
-            big = ax[:, 0].copy()  # columns, not .max(axis=-1): a reduction over a short axis is slow
-            for j in range(1, n):
-                np.maximum(big, ax[:, j], out=big)
-            bad = ~(big <= diverge_at) | ~np.isfinite(f)  # NaN compares False: bad
+        if not (ax.max() <= diverge_at and np.isfinite(f).all() and np.isfinite(g).all()):  # fast in the common case
+            bad = classify(x, f, g, diverge_at) > 0
         if tol is not None:
             small = ~(g != 0).any(axis=-1) if tol == 0 else np.einsum("ij,ij->i", g, g) <= tol * tol
             if bad is not None:
@@ -187,6 +234,7 @@ def _loop(opt, kernels, X, steps, tol, diverge_at, keep_path, noise, callback):
     with np.errstate(all="ignore"):  # divergence is an outcome, not a warning: the only place this is silenced
         f, g = kernels.f_and_grad(X)
         code, nit, div_at = np.zeros(B, np.int8), np.zeros(B, np.int64), np.full(B, -1, np.int64)
+        reason = np.zeros(B, np.int8)
         done, n_done = np.zeros(B, bool), 0
 
         def mark(t, bad, conv):  # record the rows that finish at step t
@@ -196,9 +244,11 @@ def _loop(opt, kernels, X, steps, tol, diverge_at, keep_path, noise, callback):
                     code[mask], nit[mask] = c, t
                     if c == 2:
                         div_at[mask] = t
+                        reason[mask] = classify(x_seen[mask], f_seen[mask], g_seen[mask], diverge_at)
                     done = done | mask
             n_done = int(np.count_nonzero(done))
 
+        x_seen, f_seen, g_seen = X, f, g
         mark(0, *finished(X, f, g))
         x, state, t_last = X, opt.init(X), 0
         path, losses = ([X], [f]) if keep_path else (None, None)
@@ -215,6 +265,7 @@ def _loop(opt, kernels, X, steps, tol, diverge_at, keep_path, noise, callback):
                 x_new = np.where(done[:, None], x, x_new)  # finished starts stay put
             x, t_last = x_new, t
             f, g = kernels.f_and_grad(x)
+            x_seen, f_seen, g_seen = x, f, g
             bad, conv = finished(x, f, g)
             if bad is not None or conv is not None:
                 mark(t, bad, conv)
@@ -226,7 +277,7 @@ def _loop(opt, kernels, X, steps, tol, diverge_at, keep_path, noise, callback):
         nit[~done] = t_last
     if keep_path:
         path, losses = np.stack(path), np.stack(losses)
-    return x, f, nit, code, div_at, path, losses
+    return x, f, nit, code, div_at, path, losses, reason
 
 
 def _accepts(factory) -> tuple[set, bool]:

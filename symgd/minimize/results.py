@@ -20,7 +20,7 @@ from symgd.optimizers import Optimizer
 from symgd.problem import Problem
 from symgd.schedules import Schedule
 
-__all__ = ["Comparison", "Run", "Status"]
+__all__ = ["REASONS", "REASON_TEXT", "Comparison", "Run", "Status"]
 
 
 class Status(StrEnum):
@@ -39,6 +39,17 @@ class Status(StrEnum):
 
 
 _BY_CODE = np.array([Status.MAX_STEPS, Status.CONVERGED, Status.DIVERGED], dtype=object)
+
+# Why a start diverged, by code (``Run._reason``): 0 for a start that did not. Checked in this order,
+# at the step it happened (``diverged_at``); the compiled backends classify the same way.
+REASONS = ("", "nan", "overflow", "diverge_at", "domain", "pole")
+REASON_TEXT = {
+    "nan": "x became NaN",
+    "overflow": "x overflowed to infinity",
+    "diverge_at": "|x| exceeded diverge_at",
+    "domain": "f or its gradient is NaN at a finite x (outside f's domain: log or sqrt of a negative number, 0/0)",
+    "pole": "f or its gradient is infinite at a finite x (a pole: division by zero, log(0))",
+}
 
 
 def _g4(v) -> str:
@@ -113,6 +124,9 @@ class Run:
     noise: float | None = None
     noise_gamma: float = 0.55
     seed: int | None = None
+    _reason: np.ndarray | None = None  # (B,) int8 index into REASONS; None: no diverged start
+    backend: str = "numpy"  # which backend ran: "numpy", "python" or "numba"
+    backend_reason: str = ""  # why that backend (and not another) ran
 
     @property
     def batched(self) -> bool:
@@ -126,8 +140,13 @@ class Run:
     fun = property(lambda self: self._out(self._fun), doc="f at the final iterates.")
     nit = property(lambda self: self._out(self._nit), doc="Updates taken (the step it finished at).")
     diverged_at = property(lambda self: self._out(self._diverged_at), doc="Step of divergence, or -1.")
+    reason = property(lambda self: self._out(self._reasons()), doc="Why a start diverged (see REASONS), or ''.")
     method = property(lambda self: self.optimizer.name, doc="The optimizer's registered name.")
     hyper = property(lambda self: self.optimizer.hyper, doc="The optimizer's hyperparameters.")
+
+    def _reasons(self) -> np.ndarray:
+        codes = np.zeros(len(self._code), np.int8) if self._reason is None else self._reason
+        return np.array(REASONS, dtype=object)[codes]
 
     @property
     def status(self):
@@ -144,6 +163,8 @@ class Run:
     def message(self) -> str:
         """What happened, in words."""
         if not self.batched:
+            if self._code[0] == 2 and self._reason is not None and self._reason[0]:
+                return f"diverged at step {self._diverged_at[0]}: {REASON_TEXT[REASONS[self._reason[0]]]}"
             return _BY_CODE[self._code[0]].message
         counts = [f"{np.count_nonzero(self._code == c)} {_BY_CODE[c].value}" for c in (1, 0, 2)]
         return ", ".join(counts) + f" (of {len(self._code)} starts)"
@@ -173,7 +194,9 @@ class Run:
         cut_f = None if self._losses is None else self._losses[: T + 1, rows]
         return Run(self.problem, self.optimizer, x0, self._x[rows], self._fun[rows], self._nit[rows],
                    self._code[rows], self._diverged_at[rows], cut, cut_f, steps=self.steps, tol=self.tol,
-                   noise=self.noise, noise_gamma=self.noise_gamma, seed=self.seed)
+                   noise=self.noise, noise_gamma=self.noise_gamma, seed=self.seed,
+                   _reason=None if self._reason is None else self._reason[rows], backend=self.backend,
+                   backend_reason=self.backend_reason)
 
     def _rows(self, limit: int = 5):
         B = len(self._code)
@@ -212,6 +235,7 @@ class Run:
                "x0": _finite_list(self.x0.reshape(len(self), -1)),
                "x": _finite_list(self._x), "fun": _finite_list(self._fun), "nit": self._nit.tolist(),
                "status": [s.value for s in _BY_CODE[self._code]], "diverged_at": self._diverged_at.tolist(),
+               "reason": [r or None for r in self._reasons()], "backend": self.backend,
                "path": None if self._path is None else _finite_list(np.swapaxes(self._path, 0, 1))}
         if self._losses is not None:
             doc["losses"] = _finite_list(self._losses.T)
