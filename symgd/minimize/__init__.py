@@ -192,8 +192,8 @@ def _run_local(backend, opt, p, X, steps, tol, diverge_at, path, noise, callback
     if backend == "numpy":
         *out, reason = _loop(opt, p.kernels, X, steps, tol, diverge_at, path, noise, callback)
         return out, reason
-    x, f, nit, code, div_at, reason = fused.run(backend, p, opt, X, steps, tol, diverge_at, dtype)
-    return (x, f, nit, code, div_at, None, None), reason
+    *out, reason = fused.run(backend, p, opt, X, steps, tol, diverge_at, dtype, path=path)
+    return out, reason
 
 
 def classify(x, f, g, diverge_at: float) -> np.ndarray:
