@@ -12,6 +12,7 @@ Conventions (as torch.optim and optax): moment buffers start at 0, ``t = 1, 2, .
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import NamedTuple
 
@@ -21,6 +22,7 @@ from symgd.optimizers._core import require
 
 Array = np.ndarray
 AMSGRAD_FORMS = ("torch", "optax", "paper")
+AMSGRAD_CODES = {None: 0.0, "torch": 1.0, "optax": 2.0, "paper": 3.0}  # the form as a coefficient of adam_update
 
 
 def real(name: str, value, lo: float = 0.0, *, lo_open: bool = False, hi: float | None = None,
@@ -123,3 +125,40 @@ def adam_direction(s: AdamState, g: Array, t: int, b1: float, b2: float, eps: fl
         vmax = v_hat = np.maximum(s.vmax, v)
         bc1 = 1.0
     return safe_div(m / bc1, root(v_hat, eps, eps_inside_sqrt), eps), AdamState(m, v, vmax)
+
+
+def adam_coefs(eta, t: int, b1: float, b2: float, eps: float, *, weight_decay: float = 0.0, shrink=1.0,
+               eps_inside_sqrt: bool = False, amsgrad: str | None = None) -> tuple[float, ...]:
+    r"""The coefficients ``c`` of ``adam_update`` at update t, computed as ``adam_direction`` computes them.
+
+    ``eta`` is the learning rate η_t, ``weight_decay`` the coupled L2 λ, ``shrink`` AdamW's factor
+    :math:`1 - \eta_t \lambda` on x (1.0 otherwise: x·1.0 is x, bit for bit).
+    """
+    bc1, bc2 = 1 - b1**t, 1 - b2**t
+    if amsgrad == "paper":
+        bc1 = 1.0
+    return (float(eta), weight_decay, b1, 1 - b1, b2, 1 - b2, bc1, bc2, eps, AMSGRAD_CODES[amsgrad],
+            1.0 if eps_inside_sqrt else 0.0, float(shrink))
+
+
+def adam_update(x, g, s, c):  # the scalar form of adam_direction and of adam/adamw/amsgrad's step; c = adam_coefs
+    m, v, vmax = s
+    if c[1] > 0.0:
+        g = g + c[1] * x
+    m = c[2] * m + c[3] * g
+    v = c[4] * v + c[5] * (g * g)
+    if c[9] == 0.0:
+        vmax = v
+        v_hat = v / c[7]
+    elif c[9] == 1.0:  # torch: the max of the raw v (np.maximum keeps NaN)
+        vmax = vmax if vmax > v or vmax != vmax else v
+        v_hat = vmax / c[7]
+    elif c[9] == 2.0:  # optax: the max of v_hat
+        q = v / c[7]
+        vmax = v_hat = vmax if vmax > q or vmax != vmax else q
+    else:  # paper: the max of the raw v, no bias correction (c[6] = 1.0)
+        vmax = v_hat = vmax if vmax > v or vmax != vmax else v
+    den = math.sqrt(v_hat + c[8]) if c[10] > 0.0 else math.sqrt(v_hat) + c[8]
+    num = m / c[6]
+    d = num / den if c[8] > 0.0 or den > 0.0 else 0.0
+    return x * c[11] - c[0] * d, (m, v, vmax)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from symgd.optimizers._adaptive import AdamState, adam_init, check_betas, ema, flag, l2, real, safe_div
-from symgd.optimizers._core import as_schedule, optimizer, require
+from symgd.optimizers._core import Fused, as_schedule, optimizer, require
+from symgd.optimizers._scalar import bit, zeros
 
 
 @optimizer
@@ -62,14 +65,40 @@ def adabound(lr=1e-3, final_lr=0.1, betas=(0.9, 0.999), gamma=1e-3, eps=1e-8, we
     ams, lr1 = flag("amsbound", amsbound), lr(1)
     require(lr1 > 0, f"adabound needs a positive first learning rate (the bounds scale by lr(t)/lr(1)), got {lr1=}")
 
+    def rates(t):  # (unclipped numerator, lower bound, upper bound): functions of t only
+        eta = lr(t)
+        star = final_lr * eta / lr1
+        lo, hi = star * (1 - 1 / (gamma * t + 1)), star * (1 + 1 / (gamma * t))
+        return eta * np.sqrt(1 - b2**t) / (1 - b1**t), lo, hi
+
     def step(s, x, t, k):
         g = l2(k.grad(x), x, weight_decay)
         m, v = ema(s.m, g, b1), ema(s.v, g * g, b2)
         vmax = np.maximum(s.vmax, v) if ams else v
-        eta = lr(t)
-        star = final_lr * eta / lr1
-        lo, hi = star * (1 - 1 / (gamma * t + 1)), star * (1 + 1 / (gamma * t))
-        rate = safe_div(eta * np.sqrt(1 - b2**t) / (1 - b1**t), np.sqrt(vmax) + eps, eps)
+        num, lo, hi = rates(t)
+        rate = safe_div(num, np.sqrt(vmax) + eps, eps)
         return x - np.clip(rate, lo, hi) * m, AdamState(m, v, vmax)
 
-    return adam_init, step
+    def coefs(t):
+        num, lo, hi = rates(t)
+        return float(num), float(lo), float(hi), weight_decay, b1, 1 - b1, b2, 1 - b2, bit(ams), eps
+
+    return adam_init, step, Fused(AdamState._fields, zeros(3), coefs, update)
+
+
+# The scalar form of step; c = (η_t √bc2 / bc1, lo_t, hi_t, λ, β1, 1 - β1, β2, 1 - β2, amsbound?, ε).
+def update(x, g, s, c):
+    m, v, vmax = s
+    if c[3] > 0.0:
+        g = g + c[3] * x
+    m = c[4] * m + c[5] * g
+    v = c[6] * v + c[7] * (g * g)
+    if c[8] > 0.0:
+        vmax = vmax if vmax > v or vmax != vmax else v  # np.maximum, NaN kept
+    else:
+        vmax = v
+    den = math.sqrt(vmax) + c[9]
+    rate = c[0] / den if c[9] > 0.0 or den > 0.0 else 0.0
+    rate = rate if rate > c[1] or rate != rate else c[1]  # np.clip(rate, lo, hi): NaN kept
+    rate = rate if rate < c[2] or rate != rate else c[2]
+    return x - rate * m, (m, v, vmax)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 from symgd.optimizers._adaptive import decay, ema, l2, real, safe_div
-from symgd.optimizers._core import as_schedule, optimizer
+from symgd.optimizers._core import Fused, as_schedule, optimizer
+from symgd.optimizers._scalar import zeros
 
 
 class AdadeltaState(NamedTuple):
@@ -67,4 +69,17 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
         delta = safe_div(np.sqrt(s.u + eps) * g, np.sqrt(v + eps), eps)
         return x - lr(t) * delta, AdadeltaState(v, ema(s.u, delta * delta, rho))
 
-    return init, step
+    def coefs(t):
+        return float(lr(t)), weight_decay, rho, 1 - rho, eps
+
+    return init, step, Fused(AdadeltaState._fields, zeros(2), coefs, update)
+
+
+def update(x, g, s, c):  # the scalar form of step; c = (η_t, λ, ρ, 1 - ρ, ε)
+    v, u = s
+    if c[1] > 0.0:
+        g = g + c[1] * x
+    v = c[2] * v + c[3] * (g * g)
+    num, den = math.sqrt(u + c[4]) * g, math.sqrt(v + c[4])
+    delta = num / den if c[4] > 0.0 or den > 0.0 else 0.0
+    return x - c[0] * delta, (v, c[2] * u + c[3] * (delta * delta))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 from symgd.optimizers._adaptive import flag, l2, real, root, safe_div
-from symgd.optimizers._core import as_schedule, optimizer
+from symgd.optimizers._core import Fused, as_schedule, optimizer
+from symgd.optimizers._scalar import bit
 
 
 class AdagradState(NamedTuple):
@@ -74,4 +76,15 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
         s = state.s + g * g
         return x - lr(t) / (1 + (t - 1) * lr_decay) * safe_div(g, root(s, eps, inside), eps), AdagradState(s)
 
-    return init, step
+    def coefs(t):
+        return float(lr(t) / (1 + (t - 1) * lr_decay)), weight_decay, eps, bit(inside)
+
+    return init, step, Fused(AdagradState._fields, init, coefs, update)
+
+
+def update(x, g, s, c):  # the scalar form of step; c = (η_t / (1 + (t - 1) δ), λ, ε, ε inside the √?)
+    if c[1] > 0.0:
+        g = g + c[1] * x
+    acc = s[0] + g * g
+    den = math.sqrt(acc + c[2]) if c[3] > 0.0 else math.sqrt(acc) + c[2]
+    return x - c[0] * (g / den if c[2] > 0.0 or den > 0.0 else 0.0), (acc,)

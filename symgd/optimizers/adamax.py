@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 from symgd.optimizers._adaptive import check_betas, ema, l2, real, safe_div
-from symgd.optimizers._core import as_schedule, optimizer
+from symgd.optimizers._core import Fused, as_schedule, optimizer
+from symgd.optimizers._scalar import zeros
 
 
 class AdamaxState(NamedTuple):
@@ -63,4 +65,17 @@ def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         m, u = ema(s.m, g, b1), np.maximum(b2 * s.u, np.abs(g) + eps)
         return x - lr(t) / (1 - b1**t) * safe_div(m, u, eps), AdamaxState(m, u)
 
-    return init, step
+    def coefs(t):
+        return float(lr(t) / (1 - b1**t)), weight_decay, b1, 1 - b1, b2, eps
+
+    return init, step, Fused(AdamaxState._fields, zeros(2), coefs, update)
+
+
+def update(x, g, s, c):  # the scalar form of step; c = (η_t / (1 - β1^t), λ, β1, 1 - β1, β2, ε)
+    m, u = s
+    if c[1] > 0.0:
+        g = g + c[1] * x
+    m = c[2] * m + c[3] * g
+    a, b = c[4] * u, math.fabs(g) + c[5]
+    u = a if a > b or a != a else b  # np.maximum(a, b), NaN kept
+    return x - c[0] * (m / u if c[5] > 0.0 or u > 0.0 else 0.0), (m, u)

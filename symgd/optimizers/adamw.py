@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from symgd.optimizers._adaptive import adam_direction, adam_init, check_betas, flag, real
-from symgd.optimizers._core import as_schedule, optimizer
+from symgd.optimizers._adaptive import (AdamState, adam_coefs, adam_direction, adam_init, adam_update, check_betas,
+                                        flag, real)
+from symgd.optimizers._core import Fused, as_schedule, optimizer
+from symgd.optimizers._scalar import zeros
 
 
 @optimizer
@@ -54,4 +56,8 @@ def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=Fals
         eta = lr(t)
         return x * (1 - eta * weight_decay) - eta * d, s
 
-    return adam_init, step
+    def coefs(t):  # for the scalar form of step, _adaptive.adam_update
+        eta = lr(t)
+        return adam_coefs(eta, t, b1, b2, eps, shrink=1 - eta * weight_decay, amsgrad=ams)
+
+    return adam_init, step, Fused(AdamState._fields, zeros(3), coefs, adam_update)

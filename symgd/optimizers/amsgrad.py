@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from symgd.optimizers._adaptive import (AMSGRAD_FORMS, adam_direction, adam_init, check_betas, choice, l2,
-                                        real)
-from symgd.optimizers._core import as_schedule, optimizer
+from symgd.optimizers._adaptive import (AMSGRAD_FORMS, AdamState, adam_coefs, adam_direction, adam_init,
+                                        adam_update, check_betas, choice, l2, real)
+from symgd.optimizers._core import Fused, as_schedule, optimizer
+from symgd.optimizers._scalar import zeros
 
 
 @optimizer
@@ -60,4 +61,7 @@ def amsgrad(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, form="torch
         d, s = adam_direction(s, l2(k.grad(x), x, weight_decay), t, b1, b2, eps, amsgrad=form)
         return x - lr(t) * d, s
 
-    return adam_init, step
+    def coefs(t):  # for the scalar form of step, _adaptive.adam_update
+        return adam_coefs(lr(t), t, b1, b2, eps, weight_decay=weight_decay, amsgrad=form)
+
+    return adam_init, step, Fused(AdamState._fields, zeros(3), coefs, adam_update)

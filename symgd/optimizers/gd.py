@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from symgd.optimizers._core import as_schedule, optimizer
+from symgd.optimizers._core import Fused, as_schedule, optimizer
 
 
 @optimizer
@@ -51,4 +51,11 @@ def gd(lr=0.01):
     def step(s, x, t, k):
         return x - lr(t) * k.grad(x), s
 
-    return init, step
+    def coefs(t):
+        return (float(lr(t)),)
+
+    return init, step, Fused((), init, coefs, update)
+
+
+def update(x, g, s, c):  # the scalar form of step for symgd.fused; c = (lr(t),)
+    return x - c[0] * g, s

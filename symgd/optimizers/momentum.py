@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from symgd.optimizers._adaptive import choice
-from symgd.optimizers._core import as_schedule, optimizer
+from symgd.optimizers._core import Fused, as_schedule, optimizer
 from symgd.optimizers._momentum import FORMS_MOMENTUM, as_momentum
 
 
@@ -71,4 +71,28 @@ def momentum(lr=0.01, momentum=0.9, form="torch"):
             return x - v, MomentumState(v)
         return x - lr(t) * g + mu(t) * (x - s.b), MomentumState(x)  # heavy ball: s.b = x_{t-2}
 
-    return init, step
+    def coefs(t):
+        return float(lr(t)), float(mu(t))
+
+    def scalar_init(x):  # a copy of x_{-1} = x_0: the kernel may write its state back
+        return (x.copy() if form == "heavy_ball" else np.zeros_like(x),)
+
+    return init, step, Fused(MomentumState._fields, scalar_init, coefs, UPDATES[form])
+
+
+# The scalar forms of step for symgd.fused, one per form; c = (η_t, μ_t).
+def update_torch(x, g, s, c):
+    b = c[1] * s[0] + g
+    return x - c[0] * b, (b,)
+
+
+def update_slide(x, g, s, c):
+    v = c[1] * s[0] + c[0] * g
+    return x - v, (v,)
+
+
+def update_heavy_ball(x, g, s, c):  # s = (x_{t-2},)
+    return x - c[0] * g + c[1] * (x - s[0]), (x,)
+
+
+UPDATES = {"torch": update_torch, "slide": update_slide, "heavy_ball": update_heavy_ball}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 from symgd.optimizers._adaptive import check_betas, choice, ema, l2, real, safe_div
-from symgd.optimizers._core import as_schedule, optimizer
+from symgd.optimizers._core import Fused, as_schedule, optimizer
+from symgd.optimizers._scalar import zeros
 
 
 class NadamState(NamedTuple):
@@ -68,13 +70,34 @@ def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_deca
     def init(x):
         return NadamState(np.zeros_like(x), np.zeros_like(x))
 
-    def step(s, x, t, k):
+    def grow(t):
         while len(mu) <= t + 1:
             mu.append(b1 * (1 - 0.5 * 0.96 ** (len(mu) * psi)))
             prod.append(prod[-1] * mu[-1])
+
+    def step(s, x, t, k):
+        grow(t)
         g = l2(k.grad(x), x, weight_decay)
         m, v = ema(s.m, g, b1), ema(s.v, g * g, b2)
         u = (1 - mu[t]) / (1 - prod[t]) * g + mu[t + 1] / (1 - prod[t] * mu[t + 1]) * m
         return x - lr(t) * safe_div(u, np.sqrt(scale * v / (1 - b2**t)) + eps, eps), NadamState(m, v)
 
-    return init, step
+    def coefs(t):
+        grow(t)
+        return (float(lr(t)), weight_decay, b1, 1 - b1, b2, 1 - b2, (1 - mu[t]) / (1 - prod[t]),
+                mu[t + 1] / (1 - prod[t] * mu[t + 1]), scale, 1 - b2**t, eps)
+
+    return init, step, Fused(NadamState._fields, zeros(2), coefs, update)
+
+
+# The scalar form of step; c = (η_t, λ, β1, 1 - β1, β2, 1 - β2, (1 - μ_t) / (1 - Π_t),
+# μ_{t+1} / (1 - Π_t μ_{t+1}), β2 (form "dozat") or 1, 1 - β2^t, ε).
+def update(x, g, s, c):
+    m, v = s
+    if c[1] > 0.0:
+        g = g + c[1] * x
+    m = c[2] * m + c[3] * g
+    v = c[4] * v + c[5] * (g * g)
+    u = c[6] * g + c[7] * m
+    den = math.sqrt(c[8] * v / c[9]) + c[10]
+    return x - c[0] * (u / den if c[10] > 0.0 or den > 0.0 else 0.0), (m, v)

@@ -7,8 +7,9 @@ from typing import NamedTuple
 import numpy as np
 
 from symgd.optimizers._adaptive import choice
-from symgd.optimizers._core import as_schedule, optimizer
+from symgd.optimizers._core import Fused, as_schedule, optimizer
 from symgd.optimizers._momentum import as_momentum
+from symgd.optimizers._scalar import bit, zeros
 
 
 class NAGState(NamedTuple):
@@ -75,4 +76,15 @@ def nag(lr=0.01, momentum=0.9, form="classical"):
         b = g if t == 1 else m * s.v + g
         return x - lr(t) * (g + m * b), NAGState(b)
 
-    return init, step
+    def coefs(t):
+        return float(lr(t)), float(mu(t)), bit(t == 1)
+
+    if form == "classical":  # its gradient is taken at x + μv, not at x: no scalar form (stays on NumPy)
+        return init, step
+    return init, step, Fused(NAGState._fields, zeros(1), coefs, update_torch)
+
+
+def update_torch(x, g, s, c):  # the scalar form of step, form "torch"; c = (η_t, μ_t, t == 1?)
+    m = c[1]
+    b = g if c[2] > 0.0 else m * s[0] + g
+    return x - c[0] * (g + m * b), (b,)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from symgd.optimizers._adaptive import AdamState, adam_init, check_betas, choice, ema, l2, real, safe_div
-from symgd.optimizers._core import as_schedule, optimizer
+from symgd.optimizers._core import Fused, as_schedule, optimizer
+from symgd.optimizers._scalar import bit, zeros
 
 THRESHOLD = {"torch": (5.0, False), "optax": (5.0, True), "paper": (4.0, False)}  # form -> (ρ bound, ρ_t ≥ bound?)
 
@@ -61,15 +64,39 @@ def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, form="torch")
     bound, closed = THRESHOLD[choice("form", form, tuple(THRESHOLD))]
     rho_inf = 2 / (1 - b2) - 1
 
+    def rectified(t):  # (ρ_t past the threshold?, r_t, bc2): functions of t only, the same for every row
+        bc2 = 1 - b2**t
+        rho = rho_inf - 2 * t * b2**t / bc2
+        if rho > bound or (closed and rho == bound):
+            return True, np.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)), bc2
+        return False, 0.0, bc2
+
     def step(s, x, t, k):
         g = l2(k.grad(x), x, weight_decay)
         m, v = ema(s.m, g, b1), ema(s.v, g * g, b2)
-        m_hat, bc2 = m / (1 - b1**t), 1 - b2**t
-        rho = rho_inf - 2 * t * b2**t / bc2
-        if rho > bound or (closed and rho == bound):  # depends on t only: the same branch for every row
-            r = np.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+        m_hat, (rect, r, bc2) = m / (1 - b1**t), rectified(t)
+        if rect:
             den = np.sqrt(v / bc2) + eps if form == "optax" else (np.sqrt(v) + eps) / np.sqrt(bc2)
             m_hat = r * safe_div(m_hat, den, eps)
         return x - lr(t) * m_hat, AdamState(m, v, v)
 
-    return adam_init, step
+    def coefs(t):
+        rect, r, bc2 = rectified(t)
+        return (float(lr(t)), weight_decay, b1, 1 - b1, b2, 1 - b2, 1 - b1**t, bit(rect), float(r), bc2,
+                float(np.sqrt(bc2)), eps, bit(form == "optax"))
+
+    return adam_init, step, Fused(("m", "v"), zeros(2), coefs, update)
+
+
+# The scalar form of step; c = (η_t, λ, β1, 1 - β1, β2, 1 - β2, bc1, rectified?, r_t, bc2, √bc2, ε, optax?).
+def update(x, g, s, c):
+    m, v = s
+    if c[1] > 0.0:
+        g = g + c[1] * x
+    m = c[2] * m + c[3] * g
+    v = c[4] * v + c[5] * (g * g)
+    m_hat = m / c[6]
+    if c[7] > 0.0:
+        den = math.sqrt(v / c[9]) + c[11] if c[12] > 0.0 else (math.sqrt(v) + c[11]) / c[10]
+        m_hat = c[8] * (m_hat / den if c[11] > 0.0 or den > 0.0 else 0.0)
+    return x - c[0] * m_hat, (m, v)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 from symgd.optimizers._adaptive import decay, ema, flag, l2, real, root, safe_div
-from symgd.optimizers._core import as_schedule, optimizer
+from symgd.optimizers._core import Fused, as_schedule, optimizer
+from symgd.optimizers._scalar import bit, zeros
 
 
 class RMSpropState(NamedTuple):
@@ -77,4 +79,24 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
         b = mu * s.b + d if mu else d
         return x - lr(t) * b, RMSpropState(v, m, b)
 
-    return init, step
+    def coefs(t):
+        return float(lr(t)), weight_decay, alpha, 1 - alpha, bit(centered), eps, bit(inside), mu
+
+    return init, step, Fused(RMSpropState._fields, zeros(3), coefs, update)
+
+
+def update(x, g, s, c):  # the scalar form of step; c = (η_t, λ, α, 1 - α, centered?, ε, ε inside the √?, μ)
+    v, m, b = s
+    if c[1] > 0.0:
+        g = g + c[1] * x
+    v = c[2] * v + c[3] * (g * g)
+    if c[4] > 0.0:
+        m = c[2] * m + c[3] * g
+        var = v - m * m
+        var = var if var > 0.0 or var != var else 0.0  # np.maximum(var, 0.0), NaN kept
+    else:
+        var = v
+    den = math.sqrt(var + c[5]) if c[6] > 0.0 else math.sqrt(var) + c[5]
+    d = g / den if c[5] > 0.0 or den > 0.0 else 0.0
+    b = c[7] * b + d if c[7] != 0.0 else d
+    return x - c[0] * b, (v, m, b)

@@ -7,8 +7,9 @@ from typing import NamedTuple
 import numpy as np
 
 from symgd.optimizers._adaptive import flag, real
-from symgd.optimizers._core import as_schedule, optimizer, require
+from symgd.optimizers._core import Fused, as_schedule, optimizer, require
 from symgd.optimizers._momentum import as_momentum
+from symgd.optimizers._scalar import bit, zeros
 
 
 class SGDState(NamedTuple):
@@ -84,4 +85,19 @@ def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         b = g if t == 1 else m * s.b + (1 - tau) * g  # t is shared by all rows: a Python branch is fine
         return x - lr(t) * (g + m * b if nesterov else b), SGDState(b)
 
-    return init, step
+    def coefs(t):
+        return (float(lr(t)), weight_decay, bit(heavy), float(mu(t)) if heavy else 0.0, bit(t == 1), 1 - tau,
+                bit(nesterov))
+
+    return init, step, Fused(SGDState._fields, zeros(1), coefs, update)
+
+
+def update(x, g, s, c):  # the scalar form of step; c = (lr, λ, heavy?, μ_t, t == 1?, 1 - τ, nesterov?)
+    b = s[0]
+    if c[1] > 0.0:
+        g = g + c[1] * x
+    if c[2] == 0.0:
+        return x - c[0] * g, s
+    m = c[3]
+    b = g if c[4] > 0.0 else m * b + c[5] * g
+    return x - c[0] * (g + m * b if c[6] > 0.0 else b), (b,)
