@@ -303,3 +303,20 @@ def test_comparison_latex_is_one_mathjax_array():
     tex = compare(BOWL, ["gd", "adam"], [1.0, 1.0], steps=3)._repr_latex_()
     assert tex.startswith("$\\begin{array}") and tex.endswith("\\end{array}$") and tex.count("$") == 2
     assert "tabular" not in tex and "\\text{gd}" in tex and "\\text{adam}" in tex
+
+
+def test_large_batches_run_in_tiles_with_the_same_numbers():
+    # The NumPy backend walks a large batch in cache-sized tiles; starts are independent, so a tiled run
+    # must equal the untiled loop (here: 5000 starts of 10 variables, two tiles of up to 3276 rows).
+    from symgd.minimize import _loop
+
+    p = sg.Problem("x1^2 + 10*x2^2 + x3*x4 - x5^2/100 + x6^4 + x7 + x8^2*x9 + x10^2")
+    X = np.random.default_rng(1).uniform(-3, 3, (5000, 10))
+    X[7] = 1e13  # one start diverges at once
+    run = sg.minimize(p, "adam", X, 40, lr=0.05, backend="numpy")
+    x, f, nit, code, div_at, _, _, reason = _loop(run.optimizer, p.kernels, X, 40, 1e-8, 1e12, False, None, None)
+    np.testing.assert_array_equal(run.x, x)
+    np.testing.assert_array_equal(run.nit, nit)
+    np.testing.assert_array_equal(run._code, code)
+    np.testing.assert_array_equal(run._reason, reason)
+    assert run.reason[7] == "diverge_at" and run.diverged_at[7] == 0

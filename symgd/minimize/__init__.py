@@ -173,6 +173,9 @@ def minimize(problem, method, x0, steps: int = 100, *, tol: float | None = 1e-8,
     if noise is not None and seed is None:
         seed = int(np.random.SeedSequence().entropy)
     tol_, noise_ = None if tol is None else float(tol), None if noise is None else (float(noise), float(noise_gamma), seed)
+    if client is not None and callback is not None:
+        raise InputError("callback= runs in this process and cannot watch a run on a Dask cluster: "
+                         "drop client= or callback=")
     if client is not None:
         from symgd.minimize._distributed import run_distributed
 
@@ -190,8 +193,15 @@ def minimize(problem, method, x0, steps: int = 100, *, tol: float | None = 1e-8,
 def _run_local(backend, opt, p, X, steps, tol, diverge_at, path, noise, callback, dtype):
     """One machine: ``(x, f, nit, code, diverged_at, path, losses), reason`` from the chosen backend."""
     if backend == "numpy":
-        *out, reason = _loop(opt, p.kernels, X, steps, tol, diverge_at, path, noise, callback)
-        return out, reason
+        rows = max(1024, 32768 // X.shape[1])  # a tile's arrays stay in cache: about 2x on large batches
+        if len(X) <= rows or path or noise is not None or callback is not None:
+            *out, reason = _loop(opt, p.kernels, X, steps, tol, diverge_at, path, noise, callback)
+            return out, reason
+        tiles = [_loop(opt, p.kernels, X[a:a + rows], steps, tol, diverge_at, False, None, None)
+                 for a in range(0, len(X), rows)]  # starts are independent: the same numbers, tile by tile
+        x, f, nit, code, div_at, _, _, reason = (np.concatenate(parts) if parts[0] is not None else None
+                                                 for parts in zip(*tiles))
+        return (x, f, nit, code, div_at, None, None), reason
     *out, reason = fused.run(backend, p, opt, X, steps, tol, diverge_at, dtype, path=path)
     return out, reason
 

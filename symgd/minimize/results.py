@@ -134,7 +134,7 @@ class Run:
         return self.x0.ndim == 2
 
     def _out(self, a):
-        return a if self.batched else (a[0].item() if a.ndim == 1 else a[0])
+        return a if self.batched else (a[0].item() if isinstance(a[0], np.generic) else a[0])
 
     x = property(lambda self: self._x if self.batched else self._x[0], doc="Final iterates, shaped as x0.")
     fun = property(lambda self: self._out(self._fun), doc="f at the final iterates.")
