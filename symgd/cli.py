@@ -7,11 +7,13 @@ Exit codes: 0 success (a diverged run is a result), 2 bad input or usage (one li
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import math
 import sys
 from collections.abc import Sequence
 
+from symgd.budget import DEFAULT_MEMORY_GIB
 from symgd.errors import InputError, SymgdError
 
 EXAMPLES = """\
@@ -32,6 +34,9 @@ examples:
   symgd fit "exp(-a*x) + b*x + c" --data points.csv --target y --params a,b,c --x0 1,3,5 --batch-size 10
   symgd fit "sin(b1*x1*x2 + b2*x2)" --data labels.csv --target y --params b1,b2 --loss bce_logit --method adam
 """
+
+
+MEMORY_HELP = f"GiB each symbolic step may allocate (default {DEFAULT_MEMORY_GIB:g}; 0: no cap)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,13 +62,6 @@ def _json_safe(obj):
 def dump_json(doc) -> str:
     """One JSON document, never NaN or Infinity (null instead)."""
     return json.dumps(_json_safe(doc), allow_nan=False)
-
-
-def _human(expr) -> str:
-    """A SymPy object as people type it (``^`` for powers)."""
-    import sympy as sp
-
-    return sp.sstr(expr).replace("**", "^")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,11 +139,22 @@ def parse_param(text: str):
     return name, int(number) if raw.lstrip("+-").isdigit() else number
 
 
+COMMANDS = ("analyze", "run", "compare", "latex", "plot", "fit")
+
+
 def _negative_values_attached(argv: list[str]) -> list[str]:
-    """Let ``--x0 -1.5,2`` work: argparse would take ``-1.5,2`` for an option."""
+    """Let ``--x0 -1.5,2`` and ``symgd run "-exp(x)" ...`` work: argparse would take ``-1.5,2`` and
+    ``-exp(x)`` for options. A value after ``--x0``/``--box`` is attached with ``=``; an expression right
+    after the subcommand that starts with a single ``-`` (not ``-h``/``-o``) gets a leading space, which
+    the expression parser ignores."""
     out, i = [], 0
     while i < len(argv):
         a = argv[i]
+        if i == 1 and argv[0] in COMMANDS and a.startswith("-") and not a.startswith("--") \
+                and a not in ("-", "-h", "-o"):
+            out.append(" " + a)
+            i += 1
+            continue
         if a in ("--x0", "--box") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
             out.append(f"{a}={argv[i + 1]}")
             i += 2
@@ -175,43 +184,101 @@ def _critical(problem, args):
         import symgd.critical  # noqa: F401
     except ImportError:
         return None
-    return problem.critical_points(box=parse_box(args.box, problem.variables), timeout=args.timeout)
+    return problem.critical_points(box=parse_box(args.box, problem.variables), timeout=args.timeout,
+                                   memory=_memory(args))
 
 
-def analyze_json(problem, cps) -> dict:
-    """The ``analyze --json`` document of CONTRACT.md."""
+def _memory(args):
+    """``--memory`` (GiB) as the API's ``memory=``: None when 0 was given (no cap)."""
+    gib = getattr(args, "memory", None)
+    if gib is None:
+        return DEFAULT_MEMORY_GIB
+    if not (gib >= 0 and math.isfinite(gib)):
+        raise InputError(f"--memory must be a number of GiB >= 0 (0: no cap), got {gib}")
+    return gib or None
+
+
+def _sstr(expr) -> str:
+    """``sympy.sstr``: the one place the CLI prints SymPy objects (always inside a budgeted worker)."""
     import sympy as sp
 
-    doc = {
-        "expression": sp.sstr(problem.expr),
-        "variables": [v.name for v in problem.variables],
-        "gradient": [sp.sstr(g) for g in problem.gradient],
-        "hessian": [[sp.sstr(h) for h in problem.hessian.row(i)] for i in range(problem.n)],
-    }
+    return sp.sstr(expr)
+
+
+def _human(expr) -> str:
+    """A SymPy object as people type it (``^`` for powers)."""
+    return _sstr(expr).replace("**", "^")
+
+
+def _budgeted(fn, *args, args_cli, what: str, notes: list):
+    """``fn(*args)`` in a worker under ``--timeout`` and ``--memory``; None (and a note) when it gave up."""
+    from symgd.budget import run_with_budget
+    from symgd.errors import BudgetError
+
+    try:
+        return run_with_budget(fn, *args, seconds=args_cli.timeout, memory=_memory(args_cli))
+    except BudgetError as exc:
+        why = str(exc).split("gave up", 1)[-1].strip(": ")
+        notes.append(f"gave up printing {what}: {why}")
+        return None
+
+
+def _json_sections(problem, cps) -> dict:
+    parts = {"expression": lambda: _sstr(problem.expr),
+             "gradient": lambda: [_sstr(g) for g in problem.gradient],
+             "hessian": lambda: [[_sstr(h) for h in problem.hessian.row(i)] for i in range(problem.n)]}
     if cps is not None:
-        doc["critical_points"] = cps.to_json()
+        parts["critical_points"] = cps.to_json
+    return parts
+
+
+def analyze_json(problem, cps, args) -> dict:
+    """The ``analyze --json`` document of CONTRACT.md; a part that could not be printed in time is null
+    (with a sentence in ``"notes"``)."""
+    notes: list = []
+    doc = {}
+    for key, build in _json_sections(problem, cps).items():
+        doc[key] = _budgeted(build, args_cli=args, what=f"the {key.replace('_', ' ')}", notes=notes)
+        if key == "expression":
+            doc["variables"] = [v.name for v in problem.variables]
+    if notes:
+        doc["notes"] = notes
     return doc
 
 
-def analyze_text(problem, cps) -> str:
-    """f, the gradient, the Hessian and the critical points, as a person reads them."""
-    xs = problem.variables
-    names = ", ".join(v.name for v in xs)
-    lines = [f"f({names}) = {_human(problem.expr)}", "", "gradient:"]
-    lines += [f"  df/d{v.name} = {_human(g)}" for v, g in zip(xs, problem.gradient)]
-    lines += ["", "Hessian:"]
+def _text_gradient(problem) -> list:
+    return [f"  df/d{v.name} = {_human(g)}" for v, g in zip(problem.variables, problem.gradient)]
+
+
+def _text_hessian(problem) -> list:
     cells = [[_human(h) for h in problem.hessian.row(i)] for i in range(problem.n)]
     widths = [max((len(r[j]) for r in cells), default=0) for j in range(problem.n)]
-    lines += ["  [ " + "  ".join(c.rjust(w) for c, w in zip(r, widths)) + " ]" for r in cells]
+    return ["  [ " + "  ".join(c.rjust(w) for c, w in zip(r, widths)) + " ]" for r in cells]
+
+
+def analyze_text(problem, cps, args) -> str:
+    """f, the gradient, the Hessian and the critical points, as a person reads them (each part printed
+    under the budget; one that gave up says so in its place)."""
+    notes: list = []
+    names = ", ".join(v.name for v in problem.variables)
+
+    def part(fn, what):
+        out = _budgeted(fn, problem, args_cli=args, what=what, notes=notes)
+        return out if out is not None else [f"  ({notes[-1]})"]
+
+    f = _budgeted(_human, problem.expr, args_cli=args, what="f", notes=notes)
+    lines = [f"f({names}) = {f if f is not None else '(' + notes[-1] + ')'}", "", "gradient:"]
+    lines += part(_text_gradient, "the gradient") + ["", "Hessian:"] + part(_text_hessian, "the Hessian")
     if cps is not None:
-        lines += ["", str(cps)]
+        text = _budgeted(str, cps, args_cli=args, what="the critical points", notes=notes)
+        lines += ["", text if text is not None else f"critical points: ({notes[-1]})"]
     return "\n".join(lines)
 
 
 def cmd_analyze(args) -> int:
     problem = _problem(args)
     cps = _critical(problem, args)
-    print(dump_json(analyze_json(problem, cps)) if args.json else analyze_text(problem, cps))
+    print(dump_json(analyze_json(problem, cps, args)) if args.json else analyze_text(problem, cps, args))
     return 0
 
 
@@ -234,21 +301,76 @@ def cmd_demo(args) -> int:
         print(f"=== slide example {tag}: symgd analyze \"{text}\"")
         problem = Problem(text)
         args.box = None
-        print(analyze_text(problem, _critical(problem, args)))
+        print(analyze_text(problem, _critical(problem, args), args))
         print()
     return 0
+
+
+def _choice(value: str, options, flag: str) -> str:
+    """``value`` if it is one of ``options``, else a one-line InputError with a "did you mean"."""
+    if value in options:
+        return value
+    hint = difflib.get_close_matches(str(value).lower(), options, n=1)
+    raise InputError(f"{flag} must be one of {', '.join(options)}, got {value!r}"
+                     + (f"; did you mean {hint[0]!r}?" if hint else ""))
 
 
 def _run_options(args, problem):
     hyper = dict(parse_param(p) for p in args.param or [])
     if args.lr is not None:
+        if "lr" in hyper:
+            raise InputError("the learning rate is given twice (--lr and --param lr=...): give one")
         hyper["lr"] = args.lr
     x0 = parse_x0(args.x0, problem.n)
     if args.steps < 1:
         raise InputError(f"--steps must be at least 1, got {args.steps}")
     if args.tol is not None and not args.tol >= 0:
         raise InputError(f"--tol must be >= 0, got {args.tol}")
+    if getattr(args, "backend", None) is not None:
+        try:
+            from symgd.fused import BACKENDS, DTYPES
+        except ImportError:  # pragma: no cover - the compiled backends are optional
+            BACKENDS, DTYPES = ("auto", "numpy"), ("float64",)
+        hyper["backend"] = _choice(args.backend, BACKENDS, "--backend")
+        hyper["dtype"] = _choice(args.dtype, DTYPES, "--dtype")
     return hyper, x0
+
+
+def _divergence_lines(run, label: str = "", limit: int = 5) -> list:
+    """One line per diverged start (the first ``limit``): the step and the reason, then a count by reason."""
+    import numpy as np
+
+    from symgd.minimize.results import REASON_TEXT
+
+    status = np.atleast_1d(run.status)
+    bad = [i for i, s in enumerate(status) if s == "diverged"]
+    if not bad:
+        return []
+    at, why = np.atleast_1d(run.diverged_at), np.atleast_1d(run.reason)
+    head = f"{label}: " if label else ""
+    lines = [f"  {head}start {i} diverged at step {at[i]}: {why[i] or 'diverged'}"
+             + (f" ({REASON_TEXT[why[i]]})" if why[i] in REASON_TEXT else "") for i in bad[:limit]]
+    if len(bad) > limit:
+        counts = {}
+        for i in bad:
+            counts[why[i] or "diverged"] = counts.get(why[i] or "diverged", 0) + 1
+        lines.append(f"  {head}{len(bad)} starts diverged in all: "
+                     + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return lines
+
+
+def _backend_line(runs: dict) -> str:
+    """``backend: numpy (the reference backend)``, per method when they differ."""
+    used = {(r.backend, r.backend_reason) for r in runs.values()}
+    if len(used) == 1:
+        b, why = used.pop()
+        return f"backend: {b}" + (f" ({why})" if why else "")
+    return "backend: " + "; ".join(f"{k} {r.backend}" + (f" ({r.backend_reason})" if r.backend_reason else "")
+                                   for k, r in runs.items())
+
+
+def _run_json(run) -> dict:
+    return {**run.to_json(), "backend_reason": run.backend_reason}
 
 
 def cmd_run(args) -> int:
@@ -257,7 +379,10 @@ def cmd_run(args) -> int:
     problem = _problem(args)
     hyper, x0 = _run_options(args, problem)
     run = minimize(problem, args.method, x0, steps=args.steps, tol=args.tol, path=args.path, **hyper)
-    print(dump_json(run.to_json()) if args.json else repr(run))
+    if args.json:
+        print(dump_json(_run_json(run)))
+    else:
+        print("\n".join([repr(run), *_divergence_lines(run), _backend_line({run.method: run})]))
     return 0
 
 
@@ -278,9 +403,12 @@ def cmd_compare(args) -> int:
     if args.out:
         _write_figure(problem, comparison, args.out, args.force)
     if args.json:
-        print(dump_json({name: run.to_json() for name, run in comparison.items()}))
+        print(dump_json({name: _run_json(run) for name, run in comparison.items()}))
     else:
-        print(repr(comparison))
+        lines = [repr(comparison)]
+        for name, run in comparison.items():
+            lines += _divergence_lines(run, name)
+        print("\n".join([*lines, _backend_line(dict(comparison.items()))]))
     return 0
 
 
@@ -292,10 +420,15 @@ def _write_figure(problem, comparison, out: str, force: bool) -> None:
         if comparison is None:
             raise InputError("a .gif animates optimizers: give --methods and --x0")
         plot.animate(comparison, out, force=force)
-    elif problem.n <= 2:
-        plot.save(plot.contour(comparison if comparison is not None else problem), out, force=force)
-    elif comparison is not None:
-        plot.save(plot.loss_curves(comparison), out, force=force)
+    elif problem.n <= 2 or comparison is not None:
+        from matplotlib.figure import Figure
+
+        ax = Figure().add_subplot()  # not a pyplot figure: nothing stays open after the command
+        if problem.n <= 2:
+            plot.contour(comparison if comparison is not None else problem, ax=ax)
+        else:
+            plot.loss_curves(comparison, ax=ax)
+        plot.save(ax.figure, out, force=force)
     else:
         raise InputError(f"a contour needs 1 or 2 variables, f has {problem.n}: give --methods for loss curves")
     print(f"wrote {out}", file=sys.stderr)
@@ -307,6 +440,8 @@ def cmd_plot(args) -> int:
     problem = _problem(args)
     check_target(args.out, force=args.force)
     comparison = None
+    if not args.methods and (args.x0 or args.lr is not None or args.param):
+        raise InputError("--x0, --lr and --param configure optimizers: give --methods too")
     if args.methods:
         from symgd.minimize import compare
 
@@ -320,20 +455,27 @@ def cmd_plot(args) -> int:
 
 
 def cmd_latex(args) -> int:
+    from pathlib import Path
+
     from symgd import latex
     from symgd.output import check_target
 
     problem = _problem(args)
     check_target(args.out, force=args.force)
-    x0 = None
-    hyper = {}
+    if args.pdf:
+        check_target(Path(args.out).with_suffix(".pdf"), force=args.force)  # before any slow work
+    x0, hyper = None, {}
     if args.method:
         if not args.x0:
             raise InputError("--method needs a start: --x0 A,B")
+        if len(args.x0) > 1:
+            raise InputError(f"a worked example follows one start; got {len(args.x0)} --x0 options")
         hyper, starts = _run_options(args, problem)
         x0 = starts[0].tolist()
+    elif args.x0 or args.lr is not None or args.param:
+        raise InputError("--x0, --lr and --param configure an optimizer: give --method too")
     text = latex.document(problem, method=args.method, x0=x0, steps=args.steps, hyper=hyper,
-                          box=parse_box(args.box, problem.variables), timeout=args.timeout)
+                          box=parse_box(args.box, problem.variables), timeout=args.timeout, memory=_memory(args))
     path = latex.write(args.out, text, force=args.force)
     print(f"wrote {path}", file=sys.stderr)
     if args.pdf:
@@ -346,6 +488,8 @@ def cmd_fit(args) -> int:
 
     hyper = dict(parse_param(p) for p in args.param or [])
     if args.lr is not None:
+        if "lr" in hyper:
+            raise InputError("the learning rate is given twice (--lr and --param lr=...): give one")
         hyper["lr"] = args.lr
     result = fit_from_options(args.model, args.data, args.target, args.params, loss=args.loss,
                               batch_size=args.batch_size, epochs=args.epochs, method=args.method, hyper=hyper,
@@ -376,6 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = expr_command("analyze", "derive gradient and Hessian; find and classify the critical points")
     p.add_argument("--box", help="search box for periodic or numeric cases: x=-5:5,y=-pi:pi")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds for each symbolic step (default 5)")
+    p.add_argument("--memory", type=float, help=MEMORY_HELP)
     p.set_defaults(func=cmd_analyze)
 
     for name, help_text, func in (("run", "run one optimizer from one or more starts", cmd_run),
@@ -393,6 +538,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--steps", type=int, default=100, help="number of updates (default 100)")
         p.add_argument("--tol", type=float, default=1e-8, help="stop a start when |grad f| <= tol")
         p.add_argument("--path", action="store_true", help="record and output every iterate")
+        p.add_argument("--backend", default="auto", help="auto, numpy, python or numba (default auto)")
+        p.add_argument("--dtype", default="float64", help="float64 or float32 (float32 needs numba)")
         if name == "compare":
             p.add_argument("-o", "--out", help="also draw the race: plot.png (contours/loss curves) or anim.gif")
             p.add_argument("--force", action="store_true", help="overwrite an existing output file")
@@ -408,6 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tol", type=float, default=None, help=argparse.SUPPRESS)
     p.add_argument("--box", help="search box for periodic or numeric cases: x=-5:5,y=-pi:pi")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds for each symbolic step (default 5)")
+    p.add_argument("--memory", type=float, help=MEMORY_HELP)
     p.add_argument("--pdf", action="store_true", help="also compile it with pdflatex")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
     p.set_defaults(func=cmd_latex)

@@ -34,8 +34,9 @@ __all__ = ["atomic_path", "check_target", "write"]
 def check_target(path, *, force: bool = False) -> Path:
     """Validate ``path`` as a file to create (before any slow work), and return it as a ``Path``.
 
-    Raises ``InputError`` when the path is empty, names a directory, has a missing parent directory,
-    or exists and ``force`` is False. The path is used literally (no ``~`` or ``$VAR`` expansion).
+    Raises ``InputError`` when the path is empty, names a directory (or ends with a slash), has a
+    missing parent directory, or exists and ``force`` is False. The path is used literally (no ``~`` or
+    ``$VAR`` expansion).
     """
     if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
         raise InputError(f"an output path must be a string or a path, got {type(path).__name__}")
@@ -44,10 +45,11 @@ def check_target(path, *, force: bool = False) -> Path:
         raise InputError(f"not a usable output path: {text!r}")
     p = Path(text)
     parent = p.parent
-    if p.is_dir():
+    if p.is_dir() or text.endswith(("/", os.sep)):
         raise InputError(f"{text} is a directory; give a file name")
     if not parent.is_dir():
-        raise InputError(f"cannot write {text}: directory {parent} does not exist")
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise InputError(f"cannot write {text}: directory {parent} {what}")
     if (p.exists() or p.is_symlink()) and not force:
         raise InputError(f"{text} exists; pass force=True (--force on the command line) to overwrite it")
     return p
@@ -65,7 +67,8 @@ def atomic_path(path, *, force: bool = False) -> Iterator[Path]:
     """A temporary path next to ``path``, renamed to ``path`` when the block ends without an error.
 
     The temporary name keeps the suffix of ``path`` (``.name.XXXX.png``), so tools that infer a
-    format from the extension (matplotlib's ``savefig``, PIL) work on it. On error it is removed.
+    format from the extension (matplotlib's ``savefig``, PIL) work on it. On error it is removed; an
+    ``OSError`` while writing it (a full disk) becomes a one-line ``InputError``.
 
     >>> import tempfile, pathlib
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "b.txt"
@@ -83,7 +86,10 @@ def atomic_path(path, *, force: bool = False) -> Iterator[Path]:
     tmp = Path(name)
     try:
         os.chmod(tmp, _mode())
-        yield tmp
+        try:
+            yield tmp
+        except OSError as exc:
+            raise InputError(f"cannot write {p}: {exc.strerror or exc}") from None
         _publish(tmp, p, force)
     finally:
         with contextlib.suppress(FileNotFoundError):

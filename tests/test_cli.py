@@ -190,3 +190,135 @@ def test_every_hostile_input_is_one_line_and_exit_2_on_the_command_line(capsys, 
         assert code == 2, text
         assert out == "" and err.startswith("symgd: error:") and err.count("\n") == 1, (text, err)
     assert not marker.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# robustness: every bad option is one line on stderr and exit 2 (issue 8)
+
+
+def _strict(text):
+    def refuse(name):
+        raise ValueError(f"the JSON contains {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--steps", "-5"], "--steps must be at least 1"),
+    (["--steps=-5"], "--steps must be at least 1"),
+    (["--steps", "0"], "--steps must be at least 1"),
+    (["--steps", "1e3"], "invalid int value"),
+    (["--lr", "nan"], "lr must be positive and finite"),
+    (["--lr", "inf"], "lr must be positive and finite"),
+    (["--lr", "-0.1"], "lr must be positive"),
+    (["--param", "lr=abc"], "lr must be a number or a schedule"),
+    (["--param", "amsgrad=maybe"], "amsgrad must be True or False"),
+    (["--param", "eps=-1"], "eps must be in"),
+    (["--param", "=3"], "--param takes NAME=VALUE"),
+    (["--param", "lr"], "--param takes NAME=VALUE"),
+    (["--param", "betas=nan,0.9"], "must be finite"),
+    (["--param", "betas=0.9;0.99"], "cannot read"),
+    (["--param", "beta=0.9"], "did you mean 'betas'?"),
+    (["--param", "lr=0.2"], "the learning rate is given twice"),
+    (["--tol", "-1"], "--tol must be >= 0"),
+    (["--tol", "nan"], "--tol must be >= 0"),
+    (["--x0", "1,2"], "has 2 coordinate(s), the expression has 1 variable(s)"),
+    (["--x0", "1,"], "--x0 takes comma-separated numbers"),
+    (["--x0", "1e999"], "--x0 must be finite"),
+    (["--backend", "numbaa"], "--backend must be one of auto, numpy, python, numba, got 'numbaa'; did you mean 'numba'?"),
+    (["--backend", "gpu"], "--backend must be one of"),
+    (["--dtype", "float16"], "did you mean 'float64'?"),
+    (["--dtype", "double"], "--dtype must be one of float64, float32"),
+    (["--frobnicate"], "unrecognized arguments"),
+])
+def test_bad_run_options_name_the_problem(capsys, argv, says):
+    base = ["run", "x^2", "--method", "adam", "--lr", "0.1", "--x0", "1"]
+    if "--x0" in argv:
+        base = base[:-2]
+    if "--lr" in argv or any(a.startswith("lr=") and a != "lr=0.2" for a in argv):
+        base = [a for a in base if a not in ("--lr", "0.1")]
+    code, out, err = run_cli(capsys, *base, *argv)
+    assert code == 2 and out == ""
+    assert err.startswith("symgd: error:") and err.count("\n") == 1 and says in err, err
+
+
+def test_compare_takes_the_same_options_and_suggests(capsys):
+    code, _, err = run_cli(capsys, "compare", "x^2", "--methods", "gd,adma", "--x0", "1", "--lr", "0.1")
+    assert code == 2 and "did you mean" in err and "'adam'" in err and err.count("\n") == 1
+    code, _, err = run_cli(capsys, "compare", "x^2", "--methods", "adam,nadam", "--x0", "1", "--lr", "0.1",
+                           "--param", "beta=0.9")
+    assert code == 2 and "no method in the comparison takes 'beta'; did you mean 'betas'?" in err
+    code, _, err = run_cli(capsys, "compare", "x^2", "--methods", "gd", "--x0", "1", "--backend", "nump")
+    assert code == 2 and "did you mean 'numpy'?" in err
+
+
+def test_backend_and_dtype_reach_the_runner(capsys):
+    code, out, _ = run_cli(capsys, "run", "x^2", "--method", "gd", "--lr", "0.1", "--x0", "1", "--steps", "3",
+                           "--backend", "numpy", "--dtype", "float64")
+    assert code == 0 and "\nbackend: numpy (" in out
+    code, out, _ = run_cli(capsys, "run", "x^2", "--method", "gd", "--lr", "0.1", "--x0", "1", "--steps", "3",
+                           "--json")
+    doc = _strict(out)
+    assert doc["backend"] in ("numpy", "python", "numba") and isinstance(doc["backend_reason"], str)
+    code, out, _ = run_cli(capsys, "compare", "x^2", "--methods", "gd,adam", "--lr", "0.1", "--x0", "1",
+                           "--steps", "3", "--backend", "auto")
+    assert code == 0 and "backend: " in out.splitlines()[-1]
+
+
+def test_a_backend_that_cannot_run_this_job_is_exit_2_not_a_traceback(capsys, monkeypatch):
+    # Until (and wherever) a compiled backend cannot run, minimize raises InputError: exit 2, one line.
+    import symgd.fused
+    from symgd.errors import InputError
+
+    def refuse(*args, **kwargs):
+        raise InputError("the numba backend is not available here (pip install symgd[fast])")
+
+    monkeypatch.setattr(symgd.fused, "choose", refuse)
+    code, out, err = run_cli(capsys, "run", "x^2", "--method", "gd", "--lr", "0.1", "--x0", "1",
+                             "--backend", "numba")
+    assert code == 2 and out == "" and err == "symgd: error: the numba backend is not available here " \
+        "(pip install symgd[fast])\n"
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["latex", "x^2", "-o", "OUT", "--x0", "1"], "give --method too"),
+    (["latex", "x^2", "-o", "OUT", "--lr", "0.1"], "give --method too"),
+    (["latex", "x^2", "-o", "OUT", "--method", "gd"], "--method needs a start"),
+    (["latex", "x^2", "-o", "OUT", "--method", "gd", "--x0", "1", "--x0", "2"], "follows one start"),
+    (["latex", "x^2", "-o", "OUT", "--method", "gd", "--x0", "1", "--steps", "0"], "--steps must be at least 1"),
+    (["latex", "x^2", "-o", "OUT", "--timeout", "0"], "timeout must be a positive number"),
+    (["latex", "x^2", "-o", "OUT", "--memory", "-1"], "--memory must be a number of GiB >= 0"),
+    (["plot", "x^2", "-o", "OUT", "--x0", "1"], "give --methods too"),
+    (["plot", "x^2", "-o", "OUT", "--methods", "gd"], "--methods needs at least one --x0"),
+    (["analyze", "x^2", "--timeout", "-1"], "timeout must be a positive number"),
+    (["analyze", "x^2", "--timeout", "inf"], "timeout must be a positive number"),
+    (["analyze", "x^2", "--memory", "nan"], "--memory must be a number of GiB >= 0"),
+    (["fit", "a*x", "--data", "OUT", "--target", "y", "--params", "a", "--lr", "1", "--param", "lr=2"],
+     "given twice"),
+])
+def test_options_that_do_not_fit_together(capsys, tmp_path, argv, says):
+    argv = [str(tmp_path / "out.tex") if a == "OUT" else a for a in argv]
+    if argv[0] == "plot":
+        argv = [str(tmp_path / "out.png") if a.endswith("out.tex") else a for a in argv]
+    if argv[0] == "fit":
+        (tmp_path / "out.tex").write_text("x,y\n1,2\n2,4\n")
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and out == "" and err.startswith("symgd: error:") and err.count("\n") == 1 and says in err, err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_an_expression_starting_with_a_minus_is_not_an_option(capsys):
+    code, out, err = run_cli(capsys, "analyze", "-x^2 + 2x", "--json")
+    assert code == 0, err
+    assert _strict(out)["critical_points"]["points"][0]["kind"] == "maximum"
+    code, out, err = run_cli(capsys, "run", "-exp(-x^2)", "--method", "gd", "--lr", "0.5", "--x0", "0.5",
+                             "--steps", "5", "--json")
+    # x_t = x(1 - exp(-x^2)): 0.5 -> 0.111 -> 0.00136 -> 2.5e-9, where |f'| = 5e-9 <= tol = 1e-8
+    assert code == 0 and _strict(out)["status"] == ["converged"] and _strict(out)["nit"] == [3]
+    code, out, _ = run_cli(capsys, "analyze", "-h")
+    assert code == 0 and "usage: symgd analyze" in out
+
+
+def test_memory_zero_means_no_cap(capsys):
+    code, out, _ = run_cli(capsys, "analyze", "x^2 - 2x", "--memory", "0", "--json")
+    assert code == 0 and _strict(out)["critical_points"]["points"][0]["point"] == {"x": "1"}

@@ -32,7 +32,7 @@ import time
 import sympy as sp
 from sympy.core.sympify import _sympify  # strict: refuses strings, never parses text
 
-from symgd.budget import run_with_budget
+from symgd.budget import DEFAULT_MEMORY_GIB, run_with_budget
 from symgd.critical._domain import describe_point, undefined_reason
 from symgd.critical._result import CriticalPoint, CriticalPoints, Kind
 from symgd.critical._signs import interval, reduce_single_root, tidy
@@ -60,6 +60,13 @@ def _route(name, eqs, xs, box, deadline):
     from symgd.critical.numeric import solve_box
 
     return solve_box(eqs, xs, box, deadline=deadline)
+
+
+def _check_memory(memory) -> float | None:
+    if memory is not None and (isinstance(memory, bool) or not isinstance(memory, (int, float))
+                               or not 0 < memory < math.inf):
+        raise InputError(f"memory must be a positive number of GiB or None (no cap), got {memory!r}")
+    return None if memory is None else float(memory)
 
 
 def _check_timeout(timeout) -> float:
@@ -95,19 +102,56 @@ def _box_text(box) -> str:
     return ", ".join(f"{v} in [{lo:g}, {hi:g}]" for v, (lo, hi) in box.items())
 
 
-def _solve(eqs, xs, box, timeout):
+def _zero_set_core(e):
+    """``e`` without rational factors and with powers ``b**k`` (k a positive integer) replaced by ``b``:
+    the same zero set, everywhere (also where e is undefined), found without expanding anything.
+
+    ``1000*(x + 1)**999`` becomes ``x + 1``: a degree-1 equation instead of a degree-999 polynomial whose
+    999-fold root no interval method can certify.
+    """
+    if e.is_Pow and e.exp.is_Integer and e.exp > 0:
+        return _zero_set_core(e.base)
+    if e.is_Mul:
+        return sp.Mul(*[_zero_set_core(a) for a in e.args if not (a.is_Rational and a != 0)])
+    return e
+
+
+def _over_budget(name, exc, timeout, skipped, notes) -> None:
+    """Record a route killed by its budget: over time, or out of memory (the BudgetError says which)."""
+    if "memory cap" in str(exc):
+        skipped.append(f"{name} route out of memory")
+        cap = str(exc).split("ran out of ", 1)[-1]
+        notes.append(f"the {name} route ran out of {cap}; fell back to the next route")
+    else:
+        skipped.append(f"{name} route over budget")
+        notes.append(f"the {name} route gave up after {timeout:g} s (its time budget); fell back to the next route")
+
+
+def _global(eqs, xs, search_box, timeout, memory) -> bool:
+    """Interval proof that no root lies outside the default box (False when it fails or runs out of budget)."""
+    from symgd.critical.numeric import exclude_outside
+
+    try:
+        return run_with_budget(exclude_outside, eqs, xs, search_box, deadline=time.monotonic() + timeout,
+                               seconds=1.25 * timeout + 0.5, memory=memory)
+    except BudgetError:
+        return False
+
+
+def _solve(eqs, xs, box, timeout, memory):
     """Try the routes in order; return (candidates, skipped, notes)."""
     candidates, skipped, notes = [], [], []
+    eqs = [_zero_set_core(e) for e in eqs]
     for name in ROUTES:
         search_box = box
         if name == "numeric" and box is None:
             search_box = {v: DEFAULT_BOX for v in xs}
         seconds = timeout if name != "numeric" else 1.25 * timeout + 0.5  # numeric stops itself at the deadline
         try:
-            raw = run_with_budget(_route, name, eqs, xs, search_box, time.monotonic() + timeout, seconds=seconds)
-        except BudgetError:
-            skipped.append(f"{name} route over budget")
-            notes.append(f"the {name} route exceeded its {timeout:g} s budget; fell back to the next route")
+            raw = run_with_budget(_route, name, eqs, xs, search_box, time.monotonic() + timeout, seconds=seconds,
+                                  memory=memory)
+        except BudgetError as exc:
+            _over_budget(name, exc, timeout, skipped, notes)
             continue
         except ImportError as exc:
             skipped.append(f"{name} route unavailable")
@@ -120,9 +164,7 @@ def _solve(eqs, xs, box, timeout):
         if raw is None:
             continue
         if name == "numeric" and box is None:
-            from symgd.critical.numeric import exclude_outside
-
-            if raw.complete and exclude_outside(eqs, xs, search_box, deadline=time.monotonic() + timeout):
+            if raw.complete and _global(eqs, xs, search_box, timeout, memory):
                 notes.append(f"no critical point outside {_box_text(search_box)} (interval proof): the search is global")
             else:
                 raw.complete = False
@@ -242,7 +284,42 @@ def _analyze(f, xs, grad, H, points, families, numeric_only=False):
     return kept, fams, notes
 
 
-def critical_points(problem, *, box=None, timeout: float = 5.0) -> CriticalPoints:
+def _finish(f, xs, grad, H, candidates, box, numeric_only=False):
+    """Merge the routes' answers, keep those in ``box``, check and classify them, sorted (runs under a budget;
+    the sort computes ``point_float`` here, so the parent gets it with the pickled points)."""
+    points, families, complete, method = _merge(candidates)
+    notes = []
+    if box is not None:
+        inside = [p for p in points if _in_box(p[0], box)]
+        if len(inside) < len(points):
+            notes.append(f"{len(points) - len(inside)} critical point(s) outside the box were left out")
+        points = inside
+    kept, families, more = _analyze(f, xs, grad, H, points, families, numeric_only=numeric_only)
+    kept.sort(key=lambda p: tuple(p.point_float[v] for v in xs))
+    return kept, families, complete, method, notes + more
+
+
+def _finish_under_budget(args, timeout, memory):
+    """``_finish`` exactly, else numerically, else a "gave up" answer without points (complete False)."""
+    try:
+        return run_with_budget(_finish, *args, seconds=timeout, memory=memory)
+    except BudgetError as exc:
+        why = f"gave up after {timeout:g} s" if "memory cap" not in str(exc) else str(exc).split(": ", 1)[-1]
+        first = f"exact classification {why}: kinds decided numerically"
+    try:
+        kept, families, complete, method, notes = run_with_budget(_finish, *args, numeric_only=True,
+                                                                  seconds=timeout, memory=memory)
+        return kept, families, complete, method, [first, *notes]
+    except BudgetError:
+        *_, candidates, _ = args
+        found = sum(len(r.points) for r in candidates)
+        return [], [], False, " + ".join(dict.fromkeys(r.method for r in candidates)) or "none", [
+            first, f"gave up after {timeout:g} s checking and classifying the {found} point(s) the routes found "
+            "(numerically too): none is listed"]
+
+
+def critical_points(problem, *, box=None, timeout: float = 5.0,
+                    memory: float | None = DEFAULT_MEMORY_GIB) -> CriticalPoints:
     """Every critical point of ``problem`` (∇f = 0), classified; exact where an exact answer exists.
 
     Parameters
@@ -255,6 +332,9 @@ def critical_points(problem, *, box=None, timeout: float = 5.0) -> CriticalPoint
     timeout : float
         Seconds allowed for *each* step (each solver route, then the classification); a step over
         budget is killed and the next route is tried. The method and notes say so.
+    memory : float or None
+        GiB each step may allocate (``symgd.budget.run_with_budget``); a step that runs out is killed
+        like one over time. None: no cap.
 
     Returns
     -------
@@ -265,6 +345,7 @@ def critical_points(problem, *, box=None, timeout: float = 5.0) -> CriticalPoint
     if not isinstance(problem, Problem):
         problem = Problem(problem)
     timeout = _check_timeout(timeout)
+    memory = _check_memory(memory)
     f, xs = problem.expr, problem.variables
     box = _normalize_box(box, xs)
     if not xs:
@@ -274,20 +355,9 @@ def critical_points(problem, *, box=None, timeout: float = 5.0) -> CriticalPoint
         return CriticalPoints((), (), False, "none", (f"f depends on the parameters {', '.join(params)}: give "
                                                       "them numeric values to find critical points",))
     grad = list(problem.gradient)
-    candidates, skipped, notes = _solve(grad, xs, box, timeout)
-    points, families, complete, method = _merge(candidates)
+    candidates, skipped, notes = _solve(grad, xs, box, timeout, memory)
     notes += [n for r in candidates for n in r.notes]
+    args = (f, xs, grad, problem.hessian, candidates, box)
+    kept, families, complete, method, more = _finish_under_budget(args, timeout, memory)
     method += f" (after: {'; '.join(skipped)})" if skipped else ""
-    if box is not None:
-        inside = [p for p in points if _in_box(p[0], box)]
-        if len(inside) < len(points):
-            notes.append(f"{len(points) - len(inside)} critical point(s) outside the box were left out")
-        points = inside
-    args = (f, xs, grad, problem.hessian, points, families)
-    try:
-        kept, families, more = run_with_budget(_analyze, *args, seconds=timeout)
-    except BudgetError:
-        notes.append(f"exact classification exceeded its {timeout:g} s budget: kinds decided numerically")
-        kept, families, more = _analyze(*args, numeric_only=True)
-    kept.sort(key=lambda p: tuple(p.point_float[v] for v in xs))
     return CriticalPoints(tuple(kept), tuple(families), complete, method, tuple(notes + more))

@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from symgd.errors import InputError, SymgdError
+from symgd.budget import DEFAULT_MEMORY_GIB, run_with_budget
+from symgd.errors import BudgetError, InputError, SymgdError
 from symgd.latex._sections import (_begin, _critical, _derivation, _display, _end, _hyper_line, _iterations,
                                    _remarks, _section, step_table)
 from symgd.latex._tex import (TeXPrinter, escape_text, math_block, number, optimizer_formula, symbol_latex,
@@ -80,9 +81,25 @@ def _title(title, p: Problem, P: TeXPrinter) -> str:
     return f"Worked example: $f = {f}$" if len(f) <= 80 else "Worked example"
 
 
+def _typeset(build, P: TeXPrinter, timeout: float, memory, what: str, fallback):
+    """``build()`` (LaTeX from SymPy objects, with ``P``) in a budgeted worker; ``fallback(sentence)`` if it
+    gave up. The roots ``P`` names in the worker are carried back, so their numbering continues."""
+    def work():
+        return build(), P.roots, P._told
+
+    try:
+        out, roots, told = run_with_budget(work, seconds=timeout, memory=memory)
+    except BudgetError as exc:
+        why = str(exc).split("gave up", 1)[-1].strip(": ")
+        return fallback(escape_text(f"(symgd gave up typesetting {what}: {why}.)"))
+    P.roots.update(roots)
+    P._told |= told
+    return out
+
+
 def document(problem, *, method=None, x0=None, steps: int = 5, hyper: Mapping | None = None, box=None,
              title: str | None = None, show: int = 8, notes: Sequence[str] = (), timeout: float = 5.0,
-             critical=None) -> str:
+             critical=None, memory: float | None = DEFAULT_MEMORY_GIB) -> str:
     r"""A complete, standalone LaTeX document working ``problem`` out as the lecture slides do.
 
     f; the gradient (column vector) and Hessian (bmatrix); the system ∇f = 0, its solutions, and a table
@@ -112,9 +129,12 @@ def document(problem, *, method=None, x0=None, steps: int = 5, hyper: Mapping | 
     notes : sequence of str
         Paragraphs of plain text (escaped) added as remarks at the end.
     timeout : float
-        Seconds for each critical-point route.
+        Seconds for each critical-point route, and for typesetting each symbolic section (a section over
+        budget is replaced by a sentence saying so).
     critical : CriticalPoints, optional
         Precomputed critical points (else computed here).
+    memory : float or None
+        GiB each of those steps may allocate (``symgd.budget.run_with_budget``); None: no cap.
 
     Returns
     -------
@@ -133,10 +153,15 @@ def document(problem, *, method=None, x0=None, steps: int = 5, hyper: Mapping | 
         start = _start(x0, p)
         run = minimize(p, method, start, steps, path=True, **dict(hyper or {}))
     P = TeXPrinter()
-    cps = critical if critical is not None else (p.critical_points(box=box, timeout=timeout) if p.n else None)
-    parts = [_begin(_title(title, p, P), p.n), _derivation(p, P)]
+    cps = critical if critical is not None else \
+        (p.critical_points(box=box, timeout=timeout, memory=memory) if p.n else None)
+    head, derivation = _typeset(lambda: (_title(title, p, P), _derivation(p, P)), P, timeout, memory,
+                                "f and its derivatives", lambda why: (_title(title or "Worked example", p, P),
+                                                                      _section("The function") + why + "\n"))
+    parts = [_begin(head, p.n), derivation]
     if cps is not None:
-        parts.append(_critical(p, cps, P))
+        parts.append(_typeset(lambda: _critical(p, cps, P), P, timeout, memory, "the critical points",
+                              lambda why: _section("Critical points") + why + "\n"))
     if run is not None:
         parts.append(_iterations(run, cps, P, show))
         parts += [f"{s}\n\n" for s in P.root_sentences()]
@@ -153,30 +178,40 @@ def _epochs_shown(E: int, show: int) -> list:
     return picks
 
 
+def _model_section(mp, P: TeXPrinter, title) -> tuple[str, str, str]:
+    """(title, parameters, "Model and loss" section) of a fit document, printed from SymPy objects."""
+    theta = ", ".join(P.doprint(q) for q in mp.params)
+    data = ", ".join(P.doprint(s) for s in (*mp.inputs, mp.target))
+    grad = sp.Matrix([sp.diff(mp.loss_expr, q) for q in mp.params])
+    head = escape_text(title) if title is not None else rf"Fitting ${P.doprint(mp.model)}$ to data"
+    return head, theta, "".join([
+        _section("Model and loss"),
+        rf"The model, with parameters ${theta}$ and data columns ${data}$:" + "\n",
+        _display(rf"\hat{{{P.doprint(mp.target)}}} = {P.doprint(mp.model)}"),
+        f"The per-sample loss ({escape_text(mp.loss)}) and its mean over the $M = {mp.n_samples}$ samples:\n",
+        _display(rf"\ell({theta}) = {P.doprint(mp.loss_expr)}, \qquad L({theta}) = \frac{{1}}{{M}} "
+                 rf"\sum_{{i=1}}^{{M}} \ell_i({theta})"),
+        "Its gradient with respect to the parameters (the mean of these over a batch is the step's gradient):\n",
+        _display(rf"\nabla \ell = {P.doprint(grad)}")])
+
+
 def fit_document(model_problem, results: Mapping, *, title: str | None = None, show: int = 10,
-                 notes: Sequence[str] = ()) -> str:
+                 notes: Sequence[str] = (), timeout: float = 5.0, memory: float | None = DEFAULT_MEMORY_GIB) -> str:
     r"""A LaTeX document for data fitting: model, per-sample loss and its gradient, and training runs.
 
     ``results`` maps a label (plain text, escaped) to a ``symgd.fit.FitResult`` of ``model_problem``;
-    the table lists the full-data loss after selected epochs for each, then the fitted parameters.
+    the table lists the full-data loss after selected epochs for each, then the fitted parameters. The
+    symbolic part (model, loss, gradient) is typeset under ``timeout`` seconds and ``memory`` GiB.
     """
     mp = model_problem
     if not isinstance(results, Mapping) or not results:
         raise InputError("results must be a non-empty dict label -> FitResult")
     P = TeXPrinter()
-    theta = ", ".join(P.doprint(q) for q in mp.params)
-    data = ", ".join(P.doprint(s) for s in (*mp.inputs, mp.target))
-    grad = sp.Matrix([sp.diff(mp.loss_expr, q) for q in mp.params])
-    head = escape_text(title) if title is not None else rf"Fitting ${P.doprint(mp.model)}$ to data"
-    parts = [_begin(head, mp.n),
-             _section("Model and loss"),
-             rf"The model, with parameters ${theta}$ and data columns ${data}$:" + "\n",
-             _display(rf"\hat{{{P.doprint(mp.target)}}} = {P.doprint(mp.model)}"),
-             f"The per-sample loss ({escape_text(mp.loss)}) and its mean over the $M = {mp.n_samples}$ samples:\n",
-             _display(rf"\ell({theta}) = {P.doprint(mp.loss_expr)}, \qquad L({theta}) = \frac{{1}}{{M}} "
-                      rf"\sum_{{i=1}}^{{M}} \ell_i({theta})"),
-             "Its gradient with respect to the parameters (the mean of these over a batch is the step's gradient):\n",
-             _display(rf"\nabla \ell = {P.doprint(grad)}"), _section("Training")]
+    params = ", ".join(symbol_latex(q) for q in mp.params)
+    head, theta, model = _typeset(lambda: _model_section(mp, P, title), P, timeout, memory, "the model and its loss",
+                                  lambda why: (escape_text(title or "Fitting a model to data"), params,
+                                               _section("Model and loss") + why + "\n"))
+    parts = [_begin(head, mp.n), model, _section("Training")]
     labels = list(results)
     for label in labels:
         r = results[label]

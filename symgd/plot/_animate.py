@@ -74,7 +74,7 @@ def animate(comparison_or_runs, path, fps: int = 12, frames: int = 60, *, force:
         text.set_text(f"{heading}update t = {t}")
         return [a for ln in lines for a in ln[:2]] + [text]
 
-    anim = FuncAnimation(fig, draw, frames=steps, blit=False, repeat=False)
-    with atomic_path(path, force=force) as tmp:
+    with atomic_path(path, force=force) as tmp:  # the temporary file first: an Animation never saved warns
+        anim = FuncAnimation(fig, draw, frames=steps, blit=False, repeat=False)
         anim.save(tmp, writer=PillowWriter(fps=fps))
     return Path(str(path))
