@@ -1,6 +1,13 @@
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Compiled kernels go to a fresh directory, never to the user's ~/.cache/symgd (tests stay hermetic).
+if "SYMGD_CACHE_DIR" not in os.environ:
+    os.environ["SYMGD_CACHE_DIR"] = tempfile.mkdtemp(prefix="symgd-cache-")
+    atexit.register(shutil.rmtree, os.environ["SYMGD_CACHE_DIR"], True)
 
 import numpy as np  # noqa: E402
 from hypothesis import settings  # noqa: E402

@@ -233,7 +233,8 @@ def _loop(opt, kernels, X, steps, tol, diverge_at, keep_path, noise, callback):
     def finished(x, f, g):
         """Masks (bad, converged) of the rows that diverged / converged; None stands for no row (fast path)."""
         ax, bad, small = np.abs(x), None, None
-        if not (ax.max() <= diverge_at and np.isfinite(f).all() and np.isfinite(g).all()):  # fast in the common case
+        limit = min(diverge_at, np.finfo(float).max)  # an infinite x diverges even with diverge_at = inf
+        if not (ax.max() <= limit and np.isfinite(f).all() and np.isfinite(g).all()):  # fast in the common case
             bad = classify(x, f, g, diverge_at) > 0
         if tol is not None:
             small = ~(g != 0).any(axis=-1) if tol == 0 else np.einsum("ij,ij->i", g, g) <= tol * tol

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
 from symgd.optimizers._adaptive import choice, real
 from symgd.optimizers._core import as_schedule, optimizer
-from symgd.optimizers._linalg import abs_hessian, armijo, solve
+from symgd.optimizers._linalg import abs_hessian, armijo, newton_direction, solve
 
 
 class NewtonState(NamedTuple):
     singular: np.ndarray  # (B,) bool: the last step used the pseudo-inverse (singular Hessian) or -g
+
+
+class NewtonForm(NamedTuple):
+    """Newton's scalar form for the compiled backends (``symgd.fused``), which know this optimizer by it.
+
+    Newton is not elementwise, so it has no ``Fused`` update: the generated kernel evaluates the printed
+    Hessian per start, calls ``direction`` (``_linalg.newton_direction``: LU with partial pivoting, the
+    pseudo-inverse on a zero pivot, |H| by Jacobi rotations for "saddle_free") and, for "armijo",
+    backtracks on the printed f with the same constants as ``_linalg.armijo``.
+    """
+
+    damping: str  # "none", "armijo" or "saddle_free": part of the generated code
+    coefs: Callable[[int], tuple]  # t -> (lr(t), eps)
+    direction: Callable  # (H, g, d, W, n, saddle_free, eps) -> singular
 
 
 @optimizer
@@ -87,4 +102,7 @@ def newton(lr=1.0, damping="none", eps=1e-8):
         d = np.where(uphill[:, None], -g, d)
         return x + armijo(k, x, d, g, lr(t))[:, None] * d, NewtonState(singular | uphill)
 
-    return init, step
+    def coefs(t):
+        return float(lr(t)), eps
+
+    return init, step, NewtonForm(damping, coefs, newton_direction)
