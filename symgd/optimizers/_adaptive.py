@@ -113,18 +113,19 @@ def adam_direction(s: AdamState, g: Array, t: int, b1: float, b2: float, eps: fl
     """
     m, v = ema(s.m, g, b1), ema(s.v, g * g, b2)
     bc1, bc2 = 1 - b1**t, 1 - b2**t
+    r1, r2 = 1 / bc1, 1 / bc2  # multiply by reciprocals: two divisions fewer per coordinate (the kernel's rate)
     if amsgrad is None:
         vmax = v
-        v_hat = v / bc2
+        v_hat = v * r2
     elif amsgrad == "torch":
         vmax = np.maximum(s.vmax, v)
-        v_hat = vmax / bc2
+        v_hat = vmax * r2
     elif amsgrad == "optax":
-        vmax = v_hat = np.maximum(s.vmax, v / bc2)
+        vmax = v_hat = np.maximum(s.vmax, v * r2)
     else:  # "paper"
         vmax = v_hat = np.maximum(s.vmax, v)
-        bc1 = 1.0
-    return safe_div(m / bc1, root(v_hat, eps, eps_inside_sqrt), eps), AdamState(m, v, vmax)
+        r1 = 1.0
+    return safe_div(m * r1, root(v_hat, eps, eps_inside_sqrt), eps), AdamState(m, v, vmax)
 
 
 def adam_coefs(eta, t: int, b1: float, b2: float, eps: float, *, weight_decay: float = 0.0, shrink=1.0,
@@ -135,9 +136,10 @@ def adam_coefs(eta, t: int, b1: float, b2: float, eps: float, *, weight_decay: f
     :math:`1 - \eta_t \lambda` on x (1.0 otherwise: x·1.0 is x, bit for bit).
     """
     bc1, bc2 = 1 - b1**t, 1 - b2**t
+    r1, r2 = 1 / bc1, 1 / bc2
     if amsgrad == "paper":
-        bc1 = 1.0
-    return (float(eta), weight_decay, b1, 1 - b1, b2, 1 - b2, bc1, bc2, eps, AMSGRAD_CODES[amsgrad],
+        r1 = 1.0
+    return (float(eta), weight_decay, b1, 1 - b1, b2, 1 - b2, r1, r2, eps, AMSGRAD_CODES[amsgrad],
             1.0 if eps_inside_sqrt else 0.0, float(shrink))
 
 
@@ -149,16 +151,16 @@ def adam_update(x, g, s, c):  # the scalar form of adam_direction and of adam/ad
     v = c[4] * v + c[5] * (g * g)
     if c[9] == 0.0:
         vmax = v
-        v_hat = v / c[7]
+        v_hat = v * c[7]
     elif c[9] == 1.0:  # torch: the max of the raw v (np.maximum keeps NaN)
         vmax = vmax if vmax > v or vmax != vmax else v
-        v_hat = vmax / c[7]
+        v_hat = vmax * c[7]
     elif c[9] == 2.0:  # optax: the max of v_hat
-        q = v / c[7]
+        q = v * c[7]
         vmax = v_hat = vmax if vmax > q or vmax != vmax else q
     else:  # paper: the max of the raw v, no bias correction (c[6] = 1.0)
         vmax = v_hat = vmax if vmax > v or vmax != vmax else v
     den = math.sqrt(v_hat + c[8]) if c[10] > 0.0 else math.sqrt(v_hat) + c[8]
-    num = m / c[6]
+    num = m * c[6]
     d = num / den if c[8] > 0.0 or den > 0.0 else 0.0
     return x * c[11] - c[0] * d, (m, v, vmax)
