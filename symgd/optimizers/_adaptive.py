@@ -164,3 +164,13 @@ def adam_update(x, g, s, c):  # the scalar form of adam_direction and of adam/ad
     num = m * c[6]
     d = num / den if c[8] > 0.0 or den > 0.0 else 0.0
     return x * c[11] - c[0] * d, (m, v, vmax)
+
+
+def adam_update_plain(x, g, s, c):  # adam_update without weight decay, AMSGrad or eps inside the sqrt: no branch
+    m, v, _ = s  # on a hyperparameter left, so numba vectorizes the loop over a tile's starts
+    m = c[2] * m + c[3] * g
+    v = c[4] * v + c[5] * (g * g)
+    den = math.sqrt(v * c[7]) + c[8]
+    num = m * c[6]
+    d = num / den if c[8] > 0.0 or den > 0.0 else 0.0
+    return x * c[11] - c[0] * d, (m, v, v)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from symgd.optimizers._adaptive import (AdamState, adam_coefs, adam_direction, adam_init, adam_update, check_betas,
-                                        flag, l2, real)
+from symgd.optimizers._adaptive import (AdamState, adam_coefs, adam_direction, adam_init, adam_update,
+                                        adam_update_plain, check_betas, flag, l2, real)
 from symgd.optimizers._core import Fused, as_schedule, optimizer
 from symgd.optimizers._scalar import zeros
 
@@ -67,4 +67,5 @@ def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
     def coefs(t):  # for the scalar form of step, _adaptive.adam_update
         return adam_coefs(lr(t), t, b1, b2, eps, weight_decay=weight_decay, eps_inside_sqrt=inside, amsgrad=ams)
 
-    return adam_init, step, Fused(AdamState._fields, zeros(3), coefs, adam_update)
+    plain = not weight_decay and ams is None and not inside  # the common case: the branch-free update
+    return adam_init, step, Fused(AdamState._fields, zeros(3), coefs, adam_update_plain if plain else adam_update)
