@@ -29,6 +29,7 @@ import math
 import mpmath
 import sympy as sp
 from mpmath import iv
+from sympy.core.sympify import _sympify  # strict: refuses strings, never parses text
 
 __all__ = ["interval", "reduce_single_root", "sign", "tidy"]
 
@@ -122,7 +123,7 @@ def interval(e, digits: int = 30):
     old = iv.dps
     iv.dps = digits + 5
     try:
-        return _iv(sp.sympify(e), digits)
+        return _iv(_sympify(e), digits)
     except (_NoInterval, ZeroDivisionError, ValueError, TypeError):
         return None
     finally:
@@ -212,7 +213,7 @@ def sign(e, *, max_digits: int = 120) -> tuple[int, bool]:
 
     ``exact`` is False only when the sign came from 60-digit numerics (zero then means |e| < 1e-45).
     """
-    e = sp.sympify(e)
+    e = _sympify(e)
     if e.is_Rational:
         return (0 if e == 0 else (1 if e > 0 else -1)), True
     if e.has(sp.Float):
