@@ -22,7 +22,9 @@ The policy for each family, as the parser settles it (``symgd/parse/__init__.py`
 (even inside C code, such as a huge integer power) fails its test instead of stalling the run.
 """
 
+import contextlib
 import multiprocessing
+import signal
 
 MB10 = 10_000_000
 
@@ -967,3 +969,26 @@ TEX_NAMES = [  # accepted: each must leave no TeX command of its own in symgd.la
     "xfrak", "xprime", "xabs", "xnorm", "xbm", "Beta", "alpha_hat", "x__1__2", "x___y", "x_1__2", "a_b_c_d",
     "xx__y__z", "alpha_beta", "aleph", "hbar", "ell", "xmathring", "xddddot", "Lambda", "x_", "x__y",
 ]
+
+
+class Hang(Exception):
+    """Raised by ``hang_detector``: a block that ran far past every budget (a hang check, not a speed check)."""
+
+
+@contextlib.contextmanager
+def hang_detector(seconds: float = 5.0):
+    """Fail (instead of stalling CI) when the block runs more than ``seconds``: a guard, not a timing test."""
+    if not hasattr(signal, "setitimer"):  # pragma: no cover - not POSIX
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise Hang(f"still running after {seconds} s: nothing stopped the work")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -4,9 +4,7 @@ No timed assertions: the budget machinery itself decides (its BudgetError says w
 ``guard`` turns a hang into a failing test (SIGALRM) instead of a stalled run.
 """
 
-import contextlib
 import json
-import signal
 import time
 
 import pytest
@@ -18,29 +16,12 @@ from symgd.budget import DEFAULT_MEMORY_GIB, memory_cap_available, run_with_budg
 from symgd.cli import main
 from symgd.errors import BudgetError, InputError
 
+from hostile_inputs import hang_detector as guard
+
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y", real=True)
 
 needs_cap = pytest.mark.skipif(not memory_cap_available(), reason="RLIMIT_AS needs Linux")
-
-
-class Hung(Exception):
-    """Raised by ``guard`` when a block runs far past every budget it was given."""
-
-
-@contextlib.contextmanager
-def guard(seconds: float):
-    """Fail (instead of stalling) when the block takes more than ``seconds``: a guard, not a timing test."""
-    def alarm(signum, frame):
-        raise Hung(f"still running after {seconds} s: a budget did not stop the work")
-
-    old = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def _hog():

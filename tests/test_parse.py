@@ -5,10 +5,8 @@ so each accepted spelling is compared with its exact meaning by structural ``==`
 """
 
 import ast
-import contextlib
 import pathlib
 import re
-import signal
 
 import numpy as np
 import pytest
@@ -21,35 +19,13 @@ import symgd.parse as parse_module
 import symgd.parse._build as build_module
 from symgd import latex
 from symgd.parse import CONSTANTS, FUNCTIONS, parse, validate_name
-from hostile_inputs import CATEGORIES, CORPUS, HINTS, LAMBDIFY_NAMES, TEX_NAMES, Guard
+from hostile_inputs import CATEGORIES, CORPUS, HINTS, LAMBDIFY_NAMES, TEX_NAMES, Guard, hang_detector
 
 GUARD = 20.0  # seconds before a parse counts as hung: a guard against stalling CI, not a speed check
 
 x, y, z, x1, x2, x3, x10 = sp.symbols("x y z x1 x2 x3 x10", real=True)
 alpha, beta, gamma, theta, mu, sigma, lam = sp.symbols("alpha beta gamma theta mu sigma lam", real=True)
 R = sp.Rational
-
-
-class Hang(Exception):
-    """Raised by the hang detector: a parse that ran for seconds (a hang check, not a speed check)."""
-
-
-@contextlib.contextmanager
-def hang_detector(seconds: float = 5.0):
-    if not hasattr(signal, "setitimer"):  # pragma: no cover - not POSIX
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise Hang(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def refused(text, **kwargs) -> sg.ParseError:
