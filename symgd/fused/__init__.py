@@ -225,11 +225,13 @@ def run(backend: str, problem, opt, X, steps: int, tol, diverge_at: float, dtype
     job = _backends.prepare(loaded, init, coefs, X, int(steps), tol, diverge_at)
     B = X.shape[0]
     _backends.execute(loaded, job, B, threads)
-    x, f, g, nit, done = job.out
-    cls = classify(x, f, g, diverge_at)
-    code = np.where(done > 0, np.where(cls > 0, 2, 1), 0).astype(np.int8)
-    reason = np.where(code == 2, cls, 0).astype(np.int8)
-    div_at = np.where(code == 2, nit, -1).astype(np.int64)
+    x, f, g, nit, code = job.out
+    code = code.astype(np.int8)
+    bad = np.flatnonzero(code == 2)  # the kernel tells diverged from converged; classify says why (few rows)
+    reason = np.zeros(B, np.int8)
+    reason[bad] = classify(x[bad], f[bad], g[bad], diverge_at)
+    div_at = np.full(B, -1, np.int64)
+    div_at[bad] = nit[bad]
     P = L = None
     if path:
         T = int(nit.max()) if B else 0

@@ -271,7 +271,7 @@ class Job(NamedTuple):
     D: float
     tol2: float
     zmode: bool
-    out: tuple  # x, f, g, nit, done
+    out: tuple  # x, f, g, nit, code (0 max_steps, 1 converged, 2 diverged)
     path: np.ndarray
     losses: np.ndarray
 

@@ -1,7 +1,7 @@
 """The generated kernel: the source text of one fused loop over starts, steps and coordinates.
 
 One function, ``kernel(X, S, coef, steps, k0, k1, tile, D, tol2, zmode, out_x, out_f, out_g, out_nit,
-out_done, path, losses)``, runs the starts of tiles ``k0 .. k1-1`` (``tile`` starts each; a thread runs
+out_code, path, losses)``, runs the starts of tiles ``k0 .. k1-1`` (``tile`` starts each; a thread runs
 a range of tiles). Per step: per coordinate ``x_j, s_j = update(x_j, g_j, s_j, c)`` with
 ``c = coef[t-1]``, then f and ∇f at the new point (straight-line code from the printer), then the
 runner's tests: diverged when some ``|x_j| > D`` or x, f, ∇f is not finite, converged when
@@ -153,7 +153,7 @@ def _head(spec: Spec) -> list[str]:
     return [f"# symgd.fused kernel ({layout(spec)}): n={n}, state={ns}, coef={nc}, newton={spec.newton}, "
             f"path={spec.path}, backend={spec.backend}, dtype={spec.dtype}",
             "# names bound at load: np, DT, _NAN, _sel, update, _newton_dir, _f_<function> (symgd.fused._scalar)",
-            "def kernel(X, S, coef, steps, k0, k1, tile, D, tol2, zmode, out_x, out_f, out_g, out_nit, out_done, "
+            "def kernel(X, S, coef, steps, k0, k1, tile, D, tol2, zmode, out_x, out_f, out_g, out_nit, out_code, "
             "path, losses):",
             "    B = len(X)"]
 
@@ -174,13 +174,15 @@ def _tiles(spec: Spec) -> list[str]:
     body = ["lo = k * tile", "L = min(B, lo + tile) - lo"]
     arrays = [f"xa_{j}" for j in range(n)] + [f"ga_{j}" for j in range(n)] + ["fa"]
     arrays += [f"sa_{q}_{j}" for q in range(ns) for j in range(n)]
-    body += [f"{a} = {_alloc(spec)}" for a in arrays] + [f"al = {_alloc(spec, True)}", f"nt = {_alloc(spec, True)}"]
+    body += [f"{a} = {_alloc(spec)}" for a in arrays]
+    body += [f"al = {_alloc(spec, True)}", f"nt = {_alloc(spec, True)}", f"st = {_alloc(spec, True)}"]
     body += ["nal = 0", "for i in range(L):"]
     first = [f"x_{j} = X[lo + i][{j}]" for j in range(n)]
     first += [f"sa_{q}_{j}[i] = S[{q}][lo + i][{j}]" for q in range(ns) for j in range(n)]
     first += _fg(spec) + _check(n) + ["fin = (not good) | conv"]
     first += [f"xa_{j}[i] = x_{j}" for j in range(n)] + [f"ga_{j}[i] = g_{j}" for j in range(n)]
-    first += ["fa[i] = f", "nt[i] = _sel(fin, 0, steps)", "al[i] = _sel(fin, 0, 1)", "nal += al[i]"]
+    first += ["fa[i] = f", "nt[i] = _sel(fin, 0, steps)", "al[i] = _sel(fin, 0, 1)", "nal += al[i]",
+              "st[i] = _sel(fin, _sel(good, 1, 2), 0)"]
     if spec.path:
         first += [f"path[0][lo + i][{j}] = x_{j}" for j in range(n)] + ["losses[0][lo + i] = f"]
     body += _indent(first, 1)
@@ -192,18 +194,19 @@ def _tiles(spec: Spec) -> list[str]:
     step += [f"o_{j} = xa_{j}[i]" for j in range(n)] + _update_lines(spec) + _check(n)
     if spec.backend == "python":  # finished starts were skipped above: everything here is kept
         step += [f"xa_{j}[i] = x_{j}" for j in range(n)] + [f"ga_{j}[i] = g_{j}" for j in range(n)]
-        step += ["fa[i] = f", "if (not good) | conv:", "    nt[i] = t", "    al[i] = 0", "else:", "    nal += 1"]
+        step += ["fa[i] = f", "if (not good) | conv:", "    nt[i] = t", "    al[i] = 0", "    st[i] = 1 if good else 2",
+                 "else:", "    nal += 1"]
     else:  # branch-free selects: the loop over the tile's starts vectorizes
         step += ["fin = (ok > 0) & ((not good) | conv)", "keep = ok > 0"]
         step += [f"xa_{j}[i] = _sel(keep, x_{j}, o_{j})" for j in range(n)]
         step += [f"ga_{j}[i] = _sel(keep, g_{j}, ga_{j}[i])" for j in range(n)]
         step += ["fa[i] = _sel(keep, f, fa[i])", "nt[i] = _sel(fin, t, nt[i])", "a2 = _sel(fin, 0, ok)", "al[i] = a2",
-                 "nal += a2"]
+                 "nal += a2", "st[i] = _sel(fin, _sel(good, 1, 2), st[i])"]
     if spec.path:
         step += [f"path[t][lo + i][{j}] = xa_{j}[i]" for j in range(n)] + ["losses[t][lo + i] = fa[i]"]
     body += _indent(step, 2)
     out = [f"out_x[lo + i][{j}] = xa_{j}[i]" for j in range(n)] + [f"out_g[lo + i][{j}] = ga_{j}[i]" for j in range(n)]
-    out += ["out_f[lo + i] = fa[i]", "out_nit[lo + i] = nt[i]", "out_done[lo + i] = 1 - al[i]"]
+    out += ["out_f[lo + i] = fa[i]", "out_nit[lo + i] = nt[i]", "out_code[lo + i] = st[i]"]
     body += ["for i in range(L):"] + _indent(out, 1)
     return ["for k in range(k0, k1):"] + _indent(body, 1)
 
@@ -229,7 +232,7 @@ def _rows(spec: Spec) -> list[str]:
     one += [f"x_{j} = xv[{j}]" for j in range(n)] + _fg(spec) + [f"gv[{j}] = g_{j}" for j in range(n)]
     if spec.path:
         one += [f"for j in range({n}):", "    path[0][i][j] = xv[j]", "losses[0][i] = f"]
-    one += _check_rows(n) + ["nt = steps", "done = 0", "if (not good) | conv:", "    nt = 0", "    done = 1"]
+    one += _check_rows(n) + ["nt = steps", "done = 0", "if (not good) | conv:", "    nt = 0", "    done = _sel(good, 1, 2)"]
     loop = _coefs(spec.n_coef)
     if spec.newton:
         loop += _newton_lines(spec)
@@ -241,10 +244,10 @@ def _rows(spec: Spec) -> list[str]:
         loop += [f"x_{j} = xv[{j}]" for j in range(n)] + _fg(spec) + [f"gv[{j}] = g_{j}" for j in range(n)]
     if spec.path:
         loop += [f"for j in range({n}):", "    path[t][i][j] = xv[j]", "losses[t][i] = f"]
-    loop += _check_rows(n) + ["if (not good) | conv:", "    nt = t", "    done = 1", "    break"]
+    loop += _check_rows(n) + ["if (not good) | conv:", "    nt = t", "    done = _sel(good, 1, 2)", "    break"]
     one += ["if done == 0:", "    for t in range(1, steps + 1):"] + _indent(loop, 2)
     one += [f"for j in range({n}):", "    out_x[i][j] = xv[j]", "    out_g[i][j] = gv[j]",
-            "out_f[i] = f", "out_nit[i] = nt", "out_done[i] = done"]
+            "out_f[i] = f", "out_nit[i] = nt", "out_code[i] = done"]
     return body + _indent(one, 1)
 
 
