@@ -32,12 +32,17 @@ class Fused(NamedTuple):
     CPython runs it as it is and numba compiles it. ``init(x0)`` maps the ``(B, n)`` starts to the
     state arrays, one per name of ``state``. The NumPy ``step`` stays the reference: a test checks that
     both give the same iterates to 1e-12 for every optimizer that has this form.
+
+    ``point(x, s, c) -> z`` (optional) is where the update's gradient entry is taken, coordinate by
+    coordinate (classical NAG's look-ahead :math:`x + \mu v`): the kernel evaluates ∇f at z and passes
+    it to ``update`` as ``g``. None (the default): at x, the gradient the runner already has.
     """
 
     state: tuple[str, ...]  # names of the per-coordinate state scalars, e.g. ("m", "v")
     init: Callable[[Array], tuple]  # x0 (B, n) -> tuple of (B, n) state arrays, in the order of state
     coefs: Callable[[int], tuple]  # t -> tuple of floats (the same length for every t)
     update: Callable  # (x, g, s, c) -> (x_next, s_next), all scalars; s and s_next tuples
+    point: Callable | None = None  # (x, s, c) -> z, the coordinate where g is taken; None: x
 
 
 class Optimizer(NamedTuple):
