@@ -153,6 +153,11 @@ class Problem:
         return len(self.variables)
 
     @cached_property
+    def _constants(self) -> tuple[str, ...]:
+        """Names of the free symbols that are not variables (parameters), sorted."""
+        return tuple(sorted(s.name for s in self.expr.free_symbols - set(self.variables)))
+
+    @cached_property
     def gradient(self) -> sp.Matrix:
         """Column vector of first partial derivatives, in variable order (``partials``: per term of a sum)."""
         return sp.Matrix(self.n, 1, partials(self.expr, self.variables))

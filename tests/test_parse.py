@@ -415,7 +415,17 @@ def test_node_limit(monkeypatch):
     text = " + ".join(f"x{i}*y{i}" for i in range(1, 21))  # 20 products: 61 nodes
     assert len(parse(text)[1]) == 40
     monkeypatch.setattr(build_module, "MAX_NODES", 50)
+    monkeypatch.setattr(parse_module, "_SEEN", {})  # parse's memo holds answers given under the old limit
     assert "more than 50 nodes" in str(refused(text))
+
+
+def test_a_parsed_text_is_remembered_and_a_refused_one_is_not():
+    first = parse("x^2 - 10x + 1")
+    assert parse("x^2 - 10x + 1") is first  # the same answer: SymPy trees are immutable
+    assert parse("x^2 - 10x + 1", variables=["x", "y"]) is not first  # other variables: another answer
+    with pytest.raises(sg.ParseError):
+        parse("sinn(x)")
+    assert not any(key[0] == "sinn(x)" for key in parse_module._SEEN)
 
 
 def test_expansion_limit_inside_sinh_cosh_tanh_abs():

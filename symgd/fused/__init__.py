@@ -46,6 +46,7 @@ Two threads: GD at 1e6 from 3.7e8 to 6.0e8 when the second core was free. Loadin
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 import sys
@@ -81,6 +82,7 @@ COMPILE_MARGIN = 2.0  # a cold compile must promise twice the speed: its cost va
 MIN_NUMPY_SECONDS = 0.1  # NumPy runs shorter than this (by the model, at weight 1) do not even print the gradient
 
 
+@functools.cache
 def numba_installed() -> bool:
     """True if numba can be imported (``pip install symgd[fast]``)."""
     return importlib.util.find_spec("numba") is not None
@@ -106,6 +108,16 @@ def _obstacle(problem, opt, callback, noise) -> str | None:
 
 def _weight(spec) -> float:
     """The kernel's size relative to the reference (printed statements and operations per start-step)."""
+    hit = _WEIGHTS.get(spec)
+    if hit is None:
+        hit = _backends._remember(_WEIGHTS, spec, _count(spec))
+    return hit
+
+
+_WEIGHTS: dict = {}
+
+
+def _count(spec) -> float:
     text = "\n".join(spec.parts.fg) + "\n".join(spec.parts.h or ())
     ops = sum(text.count(c) for c in "+-*/(") + 4 * spec.parts.n * (1 + spec.n_state)
     return max(ops, 1) / WEIGHT_REF
@@ -120,6 +132,8 @@ def _numba_time(p, opt, dtype: str, work: float, rival: float) -> tuple[float, s
     if work + NB_CALL >= rival:
         return math.inf, "too short to gain"
     spec, update = make_spec(p, opt, "numba", dtype, False)
+    if (spec, update) in _backends._BY_SPEC:
+        return work + NB_CALL, "compiled in this process"
     src = _backends.source(spec)
     if (spec.backend, spec.dtype, src, update) in _backends._KERNELS:
         return work + NB_CALL, "compiled in this process"
@@ -221,15 +235,15 @@ def run(backend: str, problem, opt, X, steps: int, tol, diverge_at: float, dtype
     loaded = load(spec, update)
     if backend == "numba":
         _backends.WARM.add(_backends.warm_key(problem, opt, dtype))
-    coefs, init = opt.fused.coefs, (opt.fused.init if spec.newton is None else None)
-    job = _backends.prepare(loaded, init, coefs, X, int(steps), tol, diverge_at)
+    job = _backends.prepare(loaded, opt.fused, X, int(steps), tol, diverge_at, _backends.coef_key(opt))
     B = X.shape[0]
     _backends.execute(loaded, job, B, threads)
     x, f, g, nit, code = job.out
     code = code.astype(np.int8)
     bad = np.flatnonzero(code == 2)  # the kernel tells diverged from converged; classify says why (few rows)
     reason = np.zeros(B, np.int8)
-    reason[bad] = classify(x[bad], f[bad], g[bad], diverge_at)
+    if len(bad):
+        reason[bad] = classify(x[bad], f[bad], g[bad], diverge_at)
     div_at = np.full(B, -1, np.int64)
     div_at[bad] = nit[bad]
     P = L = None

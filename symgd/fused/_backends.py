@@ -34,11 +34,15 @@ from symgd.fused import _scalar
 from symgd.fused._generate import Parts, Spec, parts, source, tile_size
 from symgd.optimizers._core import Fused
 from symgd.optimizers.newton import NewtonForm
+from symgd.schedules import Schedule
 
 STATS = {"generated": 0, "compiled": 0, "disk_hits": 0}  # counters for tests and benchmarks
 WARM: set = set()  # (expr, variables, update, damping, dtype) of the numba kernels loaded in this process
 _PARTS: dict = {}
 _KERNELS: dict = {}
+_BY_SPEC: dict = {}  # (spec, update) -> the Loaded of _KERNELS
+_NCOEF: dict = {}  # an optimizer's coefs function -> the length of its rows
+_TILES: dict = {}  # spec -> tile_size(spec)
 _JIT: dict = {}
 _LOCK = threading.RLock()
 _POOL: list = []  # [(size, ThreadPoolExecutor)]
@@ -90,7 +94,10 @@ def make_spec(problem, opt, backend: str, dtype: str, path: bool) -> tuple[Spec,
     """The kernel spec and the update (or Newton direction) function for this run."""
     update, n_state, coefs, newton = form(opt)
     p = problem_parts(problem, hessian=newton is not None)
-    return Spec(p, n_state, len(coefs(1)), newton, bool(path), backend, dtype), update
+    n_coef = _NCOEF.get(coefs)
+    if n_coef is None:
+        n_coef = _remember(_NCOEF, coefs, len(coefs(1)))
+    return Spec(p, n_state, n_coef, newton, bool(path), backend, dtype), update
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -194,11 +201,16 @@ def _disk_file(src: str, update) -> str | None:
 
 def load(spec: Spec, update) -> Loaded:
     """The kernel for ``spec``: from this process's cache, or generated and compiled now."""
+    with _LOCK:
+        hit = _BY_SPEC.get((spec, update))  # no need to print the source again (a REPL call's overhead)
+    if hit is not None:
+        return hit._replace(origin="memory", seconds=0.0)
     src = source(spec)
     key = (spec.backend, spec.dtype, src, update)
     with _LOCK:
         hit = _KERNELS.get(key)
         if hit is not None:
+            _remember(_BY_SPEC, (spec, update), hit)
             return hit._replace(origin="memory", seconds=0.0)
         start = time.perf_counter()
         file = _disk_file(src, update) if spec.backend == "numba" else None
@@ -215,6 +227,7 @@ def load(spec: Spec, update) -> Loaded:
         if spec.backend == "numba":
             fn, origin = _compile(module.kernel, spec, cached=file is not None)
         loaded = Loaded(fn, spec, src, file, origin, time.perf_counter() - start)
+        _remember(_BY_SPEC, (spec, update), loaded)
         return _remember(_KERNELS, key, loaded)
 
 
@@ -276,12 +289,65 @@ class Job(NamedTuple):
     losses: np.ndarray
 
 
-def prepare(loaded: Loaded, init, coefs, X: np.ndarray, steps: int, tol, diverge_at: float) -> Job:
-    """Starts, state, coefficients and output arrays for ``loaded.fn`` (dtype and container per backend)."""
+_TABLES: dict = {}  # coef_key -> (T, n_coef) rows for t = 1..T; a longer run extends them
+TABLE_BYTES = 64 << 20  # the most the kept tables take together; the oldest go first
+_PLAIN = (int, float, str, bool, type(None), np.number)
+
+
+def _plain(value) -> bool:
+    """True for a hyperparameter that cannot change behind the cache's back (numbers, strings, tuples of
+    them, frozen schedules); False for anything else (a user's callable, an inner Optimizer)."""
+    if isinstance(value, tuple):
+        return all(map(_plain, value))
+    return isinstance(value, (_PLAIN, Schedule))
+
+
+def coef_key(opt):
+    """The key of ``opt``'s coefficient rows in ``_TABLES``, or None when they must be computed afresh.
+
+    Rows depend only on the factory (its ``coefs`` code) and the hyperparameters, when those are plain
+    values: two ``get("adam", lr=0.1)`` share them, a schedule written as a Python function does not.
+    """
+    hyper = tuple(opt.hyper.items())
+    if not all(_plain(v) for _, v in hyper):
+        return None
+    coefs = opt.fused.coefs
+    return opt.name, hyper, getattr(coefs, "__code__", coefs)
+
+
+def coef_table(coefs, n_coef: int, steps: int, key=None) -> np.ndarray:
+    """``coefs(t)`` for t = 1..steps as a ``(steps, n_coef)`` float64 array (kept under ``key`` for the next call).
+
+    Computing a row is a Python call (about 1 µs): for one start and many steps it was most of the run.
+    """
+    old = _TABLES.get(key) if key is not None else None
+    have = 0 if old is None else len(old)
+    if have >= steps:
+        return old[:steps]
+    rows = np.array([tuple(coefs(t)) for t in range(have + 1, steps + 1)], dtype=np.float64)
+    table = rows.reshape(steps - have, n_coef) if old is None else np.concatenate([old, rows.reshape(-1, n_coef)])
+    if key is not None:
+        with _LOCK:
+            _TABLES.pop(key, None)  # re-inserted as the newest
+            _TABLES[key] = table
+            while sum(a.nbytes for a in _TABLES.values()) > TABLE_BYTES and len(_TABLES) > 1:
+                _TABLES.pop(next(iter(_TABLES)))
+    return table
+
+
+def prepare(loaded: Loaded, fused, X: np.ndarray, steps: int, tol, diverge_at: float, key=None) -> Job:
+    """Starts, state, coefficients and output arrays for ``loaded.fn`` (dtype and container per backend).
+
+    ``fused`` is the optimizer's scalar form (``init`` and ``coefs``; Newton's has no ``init``), ``key``
+    its ``coef_key``.
+    """
     spec, (B, n) = loaded.spec, X.shape
     dt = np.dtype(spec.dtype)
-    S = np.asarray(init(X), dtype=np.float64).reshape(spec.n_state, B, n) if spec.n_state else np.zeros((0, B, n))
-    coef = np.array([tuple(coefs(t)) for t in range(1, steps + 1)], dtype=np.float64).reshape(steps, spec.n_coef)
+    S = np.empty((spec.n_state, B, n), dt)
+    if spec.n_state:
+        for q, a in enumerate(fused.init(X)):  # one copy per state array, straight into place
+            S[q] = a
+    coef = coef_table(fused.coefs, spec.n_coef, steps, key)
     out = (np.empty((B, n), dt), np.empty(B, dt), np.empty((B, n), dt), np.empty(B, np.int64), np.empty(B, np.int64))
     T = steps + 1 if spec.path else 1
     path, losses = np.empty((T, B if spec.path else 1, n), dt), np.empty((T, B if spec.path else 1), dt)
@@ -296,7 +362,9 @@ def prepare(loaded: Loaded, init, coefs, X: np.ndarray, steps: int, tol, diverge
 def execute(loaded: Loaded, job: Job, B: int, threads: int | None = None) -> None:
     """Run the kernel over all tiles, split between threads (numba, big runs) or in this thread."""
     spec = loaded.spec
-    tile = tile_size(spec)
+    tile = _TILES.get(spec)
+    if tile is None:
+        tile = _remember(_TILES, spec, tile_size(spec))
     threads = 1 if spec.backend == "python" else (threads or default_threads())
     if threads > 1 and B * job.steps * spec.parts.n < 200_000:  # thread start-up costs more than it saves
         threads = 1

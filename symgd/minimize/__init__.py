@@ -75,7 +75,7 @@ def _as_problem(problem) -> Problem:
     p = problem if isinstance(problem, Problem) else Problem(problem)
     if p.n == 0:
         raise InputError(f"f = {sp.sstr(p.expr)} has no variables: there is nothing to minimize")
-    extra = sorted(s.name for s in p.expr.free_symbols - set(p.variables))
+    extra = p._constants
     if extra:
         raise InputError(f"f has symbols {', '.join(extra)} that are not variables: substitute values, "
                          f"or list them in variables=")

@@ -75,9 +75,16 @@ SYMBOLS = {"lr": r"\eta", "momentum": r"\mu", "dampening": r"\tau", "weight_deca
 def optimizer(factory):
     """Turn ``factory(**hyper) -> (init, step)`` or ``(init, step, fused)`` into a registered ``Optimizer`` factory."""
     sig = inspect.signature(factory)
+    defaults = {k: p.default for k, p in sig.parameters.items()}
+    simple = all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is not p.empty
+                 for p in sig.parameters.values())
 
     @functools.wraps(factory)
     def make(*args, **kwargs) -> Optimizer:
+        if simple and not args and kwargs.keys() <= defaults.keys():  # the common call: what bind would give, faster
+            arguments = {**defaults, **kwargs}
+            init, step, *fused = factory(**arguments)
+            return Optimizer(factory.__name__, init, step, arguments, factory.__doc__ or "", fused[0] if fused else None)
         try:
             bound = sig.bind(*args, **kwargs)
         except TypeError as e:
@@ -110,7 +117,31 @@ def get(name: str, **hyper) -> Optimizer:
         more = (f"; did you mean {' or '.join(map(repr, hint))}?" if hint
                 else f"; known: {', '.join(sorted(REGISTRY))}")
         raise InputError(f"unknown optimizer {name!r}{more}")
-    return REGISTRY[key](**hyper)
+    factory = REGISTRY[key]
+    memo = _typed(tuple(sorted(hyper.items())))
+    if memo is None:
+        return factory(**hyper)
+    memo = (factory, memo)
+    hit = _MADE.get(memo)
+    if hit is None:  # an Optimizer is immutable and keeps no state: the same request may share it
+        hit = factory(**hyper)
+        if len(_MADE) >= 256:
+            _MADE.pop(next(iter(_MADE)))
+        _MADE[memo] = hit
+    return hit
+
+
+_MADE: dict = {}  # (factory, typed hyperparameters) -> Optimizer, for plain hyperparameters only
+
+
+def _typed(value):
+    """A hashable key that tells 1 from 1.0 and True; None for values that are not plain (callables, arrays, lists)."""
+    if isinstance(value, tuple):
+        parts = tuple(_typed(v) for v in value)
+        return None if any(p is None for p in parts) else (tuple, parts)
+    if isinstance(value, (bool, int, float, str, type(None), np.number)):
+        return (type(value), value)
+    return None
 
 
 def as_schedule(lr) -> Schedule:

@@ -140,7 +140,28 @@ def parse(text: str, variables: Sequence[str] | None = None) -> tuple[sp.Expr, t
     if len(text) > MAX_LENGTH:
         raise ParseError(f"the expression has {len(text)} characters; the limit is {MAX_LENGTH}")
     text = str.__str__(text)  # a plain str, whatever subclass came in
+    key = _memo_key(text, variables)
+    if key in _SEEN:
+        return _SEEN[key]  # SymPy trees are immutable: a REPL that types the same text again shares them
     if not text.isascii():
         refuse_non_ascii(text)
     expr = Builder().build(Postfix(tokenize(text)).run())
-    return expr, _variables(expr.free_symbols, variables)
+    out = expr, _variables(expr.free_symbols, variables)
+    if key is not None:
+        if len(_SEEN) >= SEEN_MAX:
+            _SEEN.pop(next(iter(_SEEN)))
+        _SEEN[key] = out
+    return out
+
+
+_SEEN: dict = {}  # (text, variables) -> parse's answer, for texts that parsed (the limits are constants)
+SEEN_MAX = 256
+
+
+def _memo_key(text: str, variables):
+    """The key of ``_SEEN`` for variables given as None, a string, or a sequence of strings; else None."""
+    if variables is None or isinstance(variables, str):
+        return text, variables
+    if isinstance(variables, (tuple, list)) and all(type(v) is str for v in variables):
+        return text, tuple(variables)
+    return None

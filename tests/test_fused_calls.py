@@ -1,0 +1,87 @@
+"""The per-call caches of the runner: coefficient rows, optimizers, parsed texts, loaded kernels.
+
+Each cache must give the answer a fresh computation gives, and must not serve a request that could
+differ (a Python function as a schedule, 1 against 1.0, another lr). Speed is in benchmarks/.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from symgd import Problem, minimize, schedules
+from symgd.fused import _backends
+from symgd.optimizers import get
+
+ROSEN = Problem("(1 - x)^2 + 100*(y - x^2)^2")
+STARTS = np.array([[0.5, 0.5], [-1.0, 2.0], [1.5, -0.5]])
+
+
+def fresh_rows(opt, steps):
+    return np.array([tuple(opt.fused.coefs(t)) for t in range(1, steps + 1)], dtype=np.float64)
+
+
+@pytest.mark.parametrize("method, hyper", [("adam", {"lr": 0.01}), ("nadam", {}), ("radam", {"lr": 0.1}),
+                                           ("adam", {"lr": schedules.cosine(0.1, 40)}), ("momentum", {"momentum": 0.5})])
+def test_coefficient_rows_are_kept_and_extended_exactly(method, hyper):
+    opt = get(method, **hyper)
+    key = _backends.coef_key(opt)
+    assert key is not None
+    _backends._TABLES.pop(key, None)
+    short = _backends.coef_table(opt.fused.coefs, len(opt.fused.coefs(1)), 7, key).copy()
+    long = _backends.coef_table(opt.fused.coefs, len(opt.fused.coefs(1)), 50, key)  # extends the 7 rows
+    again = _backends.coef_table(opt.fused.coefs, len(opt.fused.coefs(1)), 20, key)  # a prefix of the kept rows
+    np.testing.assert_array_equal(short, fresh_rows(opt, 7))
+    np.testing.assert_array_equal(long, fresh_rows(opt, 50))
+    np.testing.assert_array_equal(again, fresh_rows(opt, 20))
+    assert len(_backends._TABLES[key]) == 50
+
+
+def test_rows_of_a_python_function_schedule_are_never_kept():
+    calls = []
+
+    def lr(t):
+        calls.append(t)
+        return 0.01
+
+    opt = get("adam", lr=lr)
+    assert _backends.coef_key(opt) is None  # the function could change between calls: no key
+    assert _backends.coef_key(get("lookahead", inner="adam")) is None  # an inner Optimizer: no key either
+    minimize(ROSEN, opt, STARTS, steps=5, tol=None, backend="python")
+    minimize(ROSEN, opt, STARTS, steps=5, tol=None, backend="python")
+    assert calls.count(1) >= 2  # computed on each call
+
+
+def test_two_requests_for_the_same_optimizer_share_it_but_1_and_1_0_do_not():
+    assert get("adam", lr=0.1) is get("adam", lr=0.1)
+    assert get("adam", lr=0.1) is not get("adam", lr=0.2)
+    assert get("gd", lr=1) is not get("gd", lr=1.0)
+    assert repr(get("gd", lr=1)) == "gd(lr=1)" and repr(get("gd", lr=1.0)) == "gd(lr=1.0)"
+    assert get("adam", betas=(0.9, 0.99)) is get("adam", betas=(0.9, 0.99))
+    with pytest.raises(ValueError, match="lr must be positive"):
+        get("adam", lr=-1.0)
+    with pytest.raises(ValueError, match="did you mean 'lr'"):
+        get("adam", lrr=0.1)
+
+
+def test_a_cached_run_equals_a_run_with_empty_caches(monkeypatch):
+    opt = get("adam", lr=0.01)
+    first = minimize(ROSEN, "adam", STARTS, steps=40, lr=0.01, tol=None, backend="python")
+    again = minimize(ROSEN, "adam", STARTS, steps=40, lr=0.01, tol=None, backend="python")
+    for name in ("_TABLES", "_BY_SPEC", "_KERNELS", "_NCOEF", "_TILES", "_PARTS"):
+        monkeypatch.setattr(_backends, name, {})
+    cold = minimize(Problem("(1 - x)^2 + 100*(y - x^2)^2"), opt, STARTS, steps=40, tol=None, backend="python")
+    for run in (again, cold):
+        np.testing.assert_array_equal(run.x, first.x)
+        np.testing.assert_array_equal(run.fun, first.fun)
+        np.testing.assert_array_equal(run.nit, first.nit)
+
+
+def test_the_kernel_codes_diverged_and_converged_starts_as_the_numpy_loop_does():
+    p = Problem("x^2 + 10*y^2")
+    X = np.array([[1.0, 1.0], [0.0, 0.0], [1.0, 2.0], [1e-9, 0.0]])
+    ref = minimize(p, "gd", X, steps=50, lr=0.2, backend="numpy")
+    got = minimize(p, "gd", X, steps=50, lr=0.2, backend="python")
+    assert got.status.tolist() == ref.status.tolist() == ["diverged", "converged", "diverged", "converged"]
+    assert got.diverged_at.tolist() == ref.diverged_at.tolist()
+    assert got.reason.tolist() == ref.reason.tolist()
