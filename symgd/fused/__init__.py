@@ -134,12 +134,12 @@ def _numba_time(p, opt, dtype: str, work: float, rival: float) -> tuple[float, s
     spec, update = make_spec(p, opt, "numba", dtype, False)
     if (spec, update) in _backends._BY_SPEC:
         return work + NB_CALL, "compiled in this process"
-    src = _backends.source(spec)
-    if (spec.backend, spec.dtype, src, update) in _backends._KERNELS:
-        return work + NB_CALL, "compiled in this process"
     base = work + (0.0 if "numba" in sys.modules else NB_IMPORT)
     if base + NB_DISK >= rival:
         return math.inf, "too short to repay loading it"
+    src = _backends.source(spec)
+    if (spec.backend, spec.dtype, src, update) in _backends._KERNELS:
+        return work + NB_CALL, "compiled in this process"
     if _backends.on_disk(src, update):
         return base + NB_DISK, "from the disk cache"
     compile_s = NB_COMPILE + NB_COMPILE_PER * (src.count("\n") / 100) ** 1.6
