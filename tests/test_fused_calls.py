@@ -85,3 +85,23 @@ def test_the_kernel_codes_diverged_and_converged_starts_as_the_numpy_loop_does()
     assert got.status.tolist() == ref.status.tolist() == ["diverged", "converged", "diverged", "converged"]
     assert got.diverged_at.tolist() == ref.diverged_at.tolist()
     assert got.reason.tolist() == ref.reason.tolist()
+
+
+def test_a_path_that_would_not_fit_in_memory_is_refused_before_any_work():
+    from symgd.errors import InputError
+
+    with pytest.raises(InputError, match=r"path=True would record 1000000001 x 1000 x 2 values \(about 3.03e\+04 GiB\)"):
+        minimize(Problem("x^2"), "gd", np.zeros((1000, 1)), steps=10**9, path=True)
+
+
+def test_more_steps_than_a_coefficient_table_should_hold_run_on_numpy():
+    from symgd import fused
+    from symgd.errors import InputError
+
+    many = fused.MAX_STEPS + 1
+    backend, why = fused.choose(ROSEN, "adam", 10**5, many)
+    assert backend == "numpy" and f"more than {fused.MAX_STEPS:,} steps" in why
+    with pytest.raises(InputError, match="more than 1,048,576 steps"):
+        fused.choose(ROSEN, "adam", 1, many, backend="python")
+    run = minimize(Problem("x^2"), "gd", np.zeros((1000, 1)), steps=10**9, tol=0)  # all converge at x0
+    assert run.backend == "numpy" and run.nit.max() == 0

@@ -77,6 +77,7 @@ PY_STEP, PY_POINT = 2e-6, 8.5e-7
 COEF_STEP, NB_POINT, NB_CALL, NB_DISK, NB_IMPORT = 1e-6, 5e-9, 50e-6, 0.15, 0.5
 NB_COMPILE, NB_COMPILE_PER = 1.5, 0.35
 WEIGHT_REF = 30
+MAX_STEPS = 2**20  # compiled runs up to this many steps: 2**20 rows of coefficients take ~100 MB and ~1 s to make
 PYTHON_MAX_STARTS = 8  # "python" only for a handful of starts (one per REPL call, a few to compare)
 COMPILE_MARGIN = 2.0  # a cold compile must promise twice the speed: its cost varies with the machine's load
 MIN_NUMPY_SECONDS = 0.1  # NumPy runs shorter than this (by the model, at weight 1) do not even print the gradient
@@ -88,8 +89,11 @@ def numba_installed() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def _obstacle(problem, opt, callback, noise) -> str | None:
+def _obstacle(problem, opt, callback, noise, steps) -> str | None:
     """Why no compiled backend can run this job (None: both can)."""
+    if steps > MAX_STEPS:
+        return (f"more than {MAX_STEPS:,} steps (the compiled kernel takes its coefficients as a table of one row "
+                f"per step, made before the run)")
     if callback is not None:
         return "a callback runs only in the NumPy loop"
     if noise is not None:
@@ -171,7 +175,7 @@ def choose(problem, opt, B: int, steps: int, *, backend: str = "auto", dtype: st
             raise InputError("dtype='float32' runs only on the numba backend (backend='numba' or 'auto')")
         return "numpy", "numpy: asked for"
     compiled_ok = backend != "auto" or _worth_a_look(p, opt, B, steps, dtype)
-    why = _obstacle(p, opt, callback, noise) if compiled_ok else None
+    why = _obstacle(p, opt, callback, noise, steps) if compiled_ok else None
     if backend in ("python", "numba"):
         if why:
             raise InputError(f"backend={backend!r} cannot run this: {why} (backend='numpy' can)")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
+import os
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -118,6 +119,38 @@ def _check_options(steps, tol, diverge_at, noise, noise_gamma, seed, callback):
         raise InputError(f"callback must be callable as callback(t, x, f), got {callback!r}")
 
 
+PATH_MEMORY_FRACTION = 0.5  # path=True may take at most this share of the machine's memory
+# What recording the path costs at its peak, per recorded value (a coordinate of x, or f) and per recorded step.
+# Measured with `symgd run "x^2+y^2" --method gd --tol 0 --path --backend numpy` (peak RSS, numpy 2.4, Python
+# 3.11), 2 starts x 10^6 steps and 200 starts x 10^4 steps: 16 bytes per value (the per-step arrays, then
+# np.stack's copy; the compiled backends preallocate, then copy the rows they keep) and ~500 bytes per step.
+PATH_BYTES_PER_VALUE = 16
+PATH_BYTES_PER_STEP = 512
+
+
+def path_bytes(steps: int, B: int, n: int, per_value: int = PATH_BYTES_PER_VALUE) -> int:
+    r"""Peak bytes of recording ``run.path`` and ``run.losses``: :math:`(T + 1)(B (n + 1) c + 512)` for T steps
+    of B starts in n variables at c bytes per value.
+
+    >>> round(path_bytes(10**8, 1, 2) / 2**30, 1)  # one start of x^2 + y^2, 10^8 steps
+    52.2
+    """
+    return (steps + 1) * (B * (n + 1) * per_value + PATH_BYTES_PER_STEP)
+
+
+def _check_path_memory(steps: int, B: int, n: int) -> None:
+    """Refuse a ``path=True`` run whose record would not fit (rather than fail, or swap, after the work)."""
+    need = path_bytes(steps, B, n)
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # no sysconf: assume the reference machine's 24 GiB
+        total = 24 << 30
+    if need > PATH_MEMORY_FRACTION * total:
+        raise InputError(f"path=True would record {steps + 1} x {B} x {n + 1} values (about {need / 2**30:.3g} GiB), more than "
+                         f"{PATH_MEMORY_FRACTION:.0%} of this machine's {total / 2**30:.3g} GiB: ask for fewer steps "
+                         f"or starts, or run without path")
+
+
 def minimize(problem, method, x0, steps: int = 100, *, tol: float | None = 1e-8, path: bool = False,
              diverge_at: float = 1e12, noise: float | None = None, noise_gamma: float = 0.55,
              seed: int | None = None, callback: Callable | None = None, backend: str = "auto",
@@ -170,6 +203,8 @@ def minimize(problem, method, x0, steps: int = 100, *, tol: float | None = 1e-8,
     opt = get(method, **hyper)
     x0_user, X = _starts(x0, p)
     _check_options(steps, tol, diverge_at, noise, noise_gamma, seed, callback)
+    if path:
+        _check_path_memory(int(steps), *X.shape)
     if noise is not None and seed is None:
         seed = int(np.random.SeedSequence().entropy)
     tol_, noise_ = None if tol is None else float(tol), None if noise is None else (float(noise), float(noise_gamma), seed)
@@ -207,21 +242,39 @@ def _run_local(backend, opt, p, X, steps, tol, diverge_at, path, noise, callback
 
 
 def classify(x, f, g, diverge_at: float) -> np.ndarray:
-    """Why each row of a diverged batch diverged: an int8 index into ``REASONS`` (0 where nothing is wrong).
+    r"""Why each row of a diverged batch diverged: an int8 index into ``REASONS`` (0 where nothing is wrong).
+
+    The first rule that holds wins: x is NaN (``nan``); x is infinite (``overflow``); some
+    :math:`|x_j| >` ``diverge_at`` (``diverge_at``); f or :math:`\nabla f` is NaN at a finite x
+    (``domain``); f or :math:`\nabla f` is infinite at a finite x: ``overflow`` where some
+    :math:`|x_j| > \ln(\text{largest float})` (709.78 in float64, 88.72 in float32), else ``pole``.
+
+    That threshold is where ``exp``, ``sinh`` and ``cosh``, the fastest-growing functions the parser
+    accepts, overflow: past it ``-exp(x)`` is ``-inf`` by overflow, not at a pole. Below it the functions
+    symgd parses are infinite only at their poles (``1/x`` at 0, ``log(0)``, ``atanh(1)``; ``tan`` never
+    reaches a float pole), and a polynomial with moderate coefficients overflows only for
+    :math:`|x| \gtrsim 10^{308/k}`. Known misses, both rare: a composition that overflows sooner
+    (``exp(x^2)`` at :math:`|x| > 26.6`, ``exp(1000 x)``) is reported as a pole, and a pole at a large
+    point (``1/(x - 1000)`` at 1000) as an overflow. "Some" coordinate, not every: ``-exp(x) + y^2`` at
+    (1000, 0) overflows through x alone.
 
     >>> import numpy as np
-    >>> x = np.array([[np.nan, 0.0], [np.inf, 0.0], [2e12, 0.0], [-1.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
-    >>> f = np.array([0.0, 0.0, 0.0, np.nan, 0.0, 2.0])
-    >>> g = np.array([[0.0, 0.0]] * 4 + [[np.inf, 0.0], [2.0, 2.0]])
+    >>> x = np.array([[np.nan, 0.0], [np.inf, 0.0], [2e12, 0.0], [-1.0, 0.0], [0.0, 0.0], [1.0, 1.0],
+    ...               [1e3, 0.0]])
+    >>> f = np.array([0.0, 0.0, 0.0, np.nan, 0.0, 2.0, -np.inf])
+    >>> g = np.array([[0.0, 0.0]] * 4 + [[np.inf, 0.0], [2.0, 2.0], [-np.inf, 0.0]])
     >>> [REASONS[c] for c in classify(x, f, g, 1e12)]
-    ['nan', 'overflow', 'diverge_at', 'domain', 'pole', '']
+    ['nan', 'overflow', 'diverge_at', 'domain', 'pole', '', 'overflow']
     """
+    x = np.asarray(x)
     fg = np.column_stack([f, g])
     tests = (np.isnan(x).any(axis=-1), np.isinf(x).any(axis=-1), (np.abs(x) > diverge_at).any(axis=-1),
              np.isnan(fg).any(axis=-1), np.isinf(fg).any(axis=-1))
     code = np.zeros(len(x), np.int8)
     for c, hit in zip(range(len(tests), 0, -1), reversed(tests)):  # the first test that holds wins
         code[hit] = c
+    big = math.log(np.finfo(x.dtype if x.dtype.kind == "f" else np.float64).max)  # exp overflows past it
+    code[(code == REASONS.index("pole")) & (np.abs(x) > big).any(axis=-1)] = REASONS.index("overflow")
     return code
 
 

@@ -45,7 +45,7 @@ _BY_CODE = np.array([Status.MAX_STEPS, Status.CONVERGED, Status.DIVERGED], dtype
 REASONS = ("", "nan", "overflow", "diverge_at", "domain", "pole")
 REASON_TEXT = {
     "nan": "x became NaN",
-    "overflow": "x overflowed to infinity",
+    "overflow": "x, or f or its gradient at a large x, overflowed to infinity",
     "diverge_at": "|x| exceeded diverge_at",
     "domain": "f or its gradient is NaN at a finite x (outside f's domain: log or sqrt of a negative number, 0/0)",
     "pole": "f or its gradient is infinite at a finite x (a pole: division by zero, log(0))",
