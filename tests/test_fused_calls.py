@@ -6,10 +6,12 @@ differ (a Python function as a schedule, 1 against 1.0, another lr). Speed is in
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
-from symgd import Problem, minimize, schedules
+from symgd import Problem, fused, minimize, schedules
 from symgd.fused import _backends
 from symgd.optimizers import get
 
@@ -95,7 +97,6 @@ def test_a_path_that_would_not_fit_in_memory_is_refused_before_any_work():
 
 
 def test_more_steps_than_a_coefficient_table_should_hold_run_on_numpy():
-    from symgd import fused
     from symgd.errors import InputError
 
     many = fused.MAX_STEPS + 1
@@ -105,3 +106,15 @@ def test_more_steps_than_a_coefficient_table_should_hold_run_on_numpy():
         fused.choose(ROSEN, "adam", 1, many, backend="python")
     run = minimize(Problem("x^2"), "gd", np.zeros((1000, 1)), steps=10**9, tol=0)  # all converge at x0
     assert run.backend == "numpy" and run.nit.max() == 0
+
+
+@pytest.mark.skipif(not fused.numba_installed(), reason="numba is not installed (symgd[fast])")
+def test_no_thread_outlives_a_threaded_run():
+    before = threading.active_count()
+    X = np.random.default_rng(3).uniform(-2, 2, (4000, 2))
+    one = fused.run("numba", ROSEN, get("adam", lr=0.01), X, 60, 1e-8, 1e12, threads=1)
+    two = fused.run("numba", ROSEN, get("adam", lr=0.01), X, 60, 1e-8, 1e12, threads=2)
+    assert threading.active_count() == before  # the budget workers fork: no idle pool may be left behind
+    for a, b in zip(one, two):
+        if a is not None:
+            np.testing.assert_array_equal(a, b)

@@ -8,9 +8,11 @@ that numba's on-disk cache serves the next process; if that directory cannot be 
 kernel is compiled in memory only. The module a kernel is executed in is registered in
 ``sys.modules`` under the same name: numba's cache re-imports it by name when it loads.
 
-Threads: numba compiles the kernel with ``nogil=True`` and ``execute`` splits the tiles between a
-shared thread pool. (``parallel=True`` with ``prange`` was measured too: the same kernel took 5.8 s to
-compile instead of 3.1 s, for the same speed.)
+Threads: numba compiles the kernel with ``nogil=True`` and ``execute`` splits the tiles between the
+calling thread and threads started for the call (about 0.1 ms; runs that split are longer than 1 ms).
+No thread outlives a call, so the budgeted workers (``symgd.budget``, which fork) never fork a
+multi-threaded process because of this module. (``parallel=True`` with ``prange`` was measured too:
+the same kernel took 5.8 s to compile instead of 3.1 s, for the same speed.)
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import sys
 import threading
 import time
 import types
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -45,7 +46,6 @@ _NCOEF: dict = {}  # an optimizer's coefs function -> the length of its rows
 _TILES: dict = {}  # spec -> tile_size(spec)
 _JIT: dict = {}
 _LOCK = threading.RLock()
-_POOL: list = []  # [(size, ThreadPoolExecutor)]
 MAX_CACHED = 256  # problems (printed parts) and kernels kept in-process; the oldest go first
 
 
@@ -264,16 +264,6 @@ def default_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def _pool(n: int) -> ThreadPoolExecutor:
-    """The shared worker threads (at least ``n``), made on first use."""
-    with _LOCK:
-        if not _POOL or _POOL[0][0] < n:
-            if _POOL:
-                _POOL.pop()[1].shutdown(wait=False)
-            _POOL.append((n, ThreadPoolExecutor(max_workers=n, thread_name_prefix="symgd-fused")))
-        return _POOL[0][1]
-
-
 class Job(NamedTuple):
     """The arrays of one run, in the kernel's argument order."""
 
@@ -381,6 +371,22 @@ def execute(loaded: Loaded, job: Job, B: int, threads: int | None = None) -> Non
     if threads == 1:
         call(0, ntiles)
         return
-    futures = [_pool(threads).submit(call, bounds[k], bounds[k + 1]) for k in range(threads)]
-    for fut in futures:
-        fut.result()
+    errors = []
+
+    def work(k0, k1):
+        try:
+            call(k0, k1)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the calling thread below
+            errors.append(e)
+
+    helpers = [threading.Thread(target=work, args=(bounds[k], bounds[k + 1]), name="symgd-fused", daemon=True)
+               for k in range(1, threads)]
+    for h in helpers:
+        h.start()
+    try:
+        call(bounds[0], bounds[1])  # this thread takes the first share
+    finally:
+        for h in helpers:
+            h.join()
+    if errors:
+        raise errors[0]
