@@ -205,3 +205,16 @@ def test_no_path_no_estimate(capsys):
 def test_a_bad_memory_is_refused_on_run_too(capsys, value):
     code, out, err = run_cli(capsys, "run", "x^2", "--method", "gd", "--x0", "1", "--memory", value)
     assert one_line_error(code, out, err) and "--memory must be a number of GiB >= 0" in err
+
+
+def test_a_closed_pipe_ends_quietly():
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-m", "symgd", "demo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.readline()
+    p.stdout.close()  # as `symgd demo | head -1` does
+    with p.stderr:
+        err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 141
+    assert "error" not in err.lower(), err

@@ -9,6 +9,7 @@ arguments, checked), ``_commands`` (the subcommands), ``_show`` (text and JSON o
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -48,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("symgd: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `symgd demo | head -1`: the reader left; say nothing more, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 141  # 128 + SIGPIPE, the shell's code for a writer whose pipe closed
     except Exception as e:  # an internal failure: still one line, exit 1
         print(f"symgd: internal error: {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
         return 1
