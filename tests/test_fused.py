@@ -5,7 +5,7 @@ form (discovered from ``REGISTRY``: every default configuration and every ``form
 the "python" and "numba" backends must give the same x and f to 1e-12 relative and exactly the same
 ``nit``, status, ``diverged_at`` and divergence reason, on Rosenbrock 2-D, a 3-variable function with
 exp/log/sin/sqrt whose starts run into log and sqrt of negative numbers, a 5-variable function (the
-kernel's "rows" layout), a batch of GD starts that diverge, and ``tol`` None / 0. (A coordinate or f that
+kernel's "grid" layout), a batch of GD starts that diverge, and ``tol`` None / 0. (A coordinate or f that
 should be 0 is compared with a tiny absolute tolerance, and saddle-free Newton to 1e-9: see the constants.)
 numba kernels take one to three seconds each to compile, so the numba sweep compiles each distinct update
 function once (``slow``: it still runs in ``make test``).
@@ -40,7 +40,7 @@ X_ATOL, FUN_ATOL = 1e-15, 1e-18  # a coordinate or f that should be 0 is roundin
 # saddle-free Newton rebuilds |H| from an eigendecomposition (Jacobi rotations vs LAPACK's syevd): on HAZ's
 # Hessians (cond ~ 1e7 near log's pole) the two agree to ~1e-12 per step, ~1e-11 after 60 steps
 SADDLE_RTOL = 1e-9
-NO_SCALAR_FORM = {"lookahead", "swats"}  # not elementwise: NumPy only, by design (OPTIMIZERS.md)
+NO_SCALAR_FORM = {"swats"}  # its switch needs per-start sums over all coordinates: NumPy only (OPTIMIZERS.md)
 needs_numba = pytest.mark.skipif(not fused.numba_installed(), reason="numba is not installed (symgd[fast])")
 
 ROSEN = sg.Problem("(1 - x)^2 + 100*(y - x^2)^2")
@@ -49,7 +49,7 @@ ROSEN_X = np.array([[-1.2, 1.0], [1.0, 1.0], [0.5, -0.5], [2.0, 3.0], [-3.0, -3.
 HAZ = sg.Problem("exp(x/3) + log(y) + sin(x*z) + sqrt(z + 1)")
 HAZ_X = np.array([[0.5, 0.05, 0.3], [1.0, 2.0, -0.5], [-2.0, 0.5, 1.0], [3.0, 1e-3, -0.9], [0.0, 1.0, 0.0]])
 BOWL = sg.Problem("(x - 3)^2 + (y + 1)^2")
-# five variables: the "rows" layout of the kernel (one start at a time, loops over coordinates)
+# five variables: the "grid" layout of the kernel (tiles of starts in (coordinate, start) arrays)
 WIDE = sg.Problem("(a^4 - 16a^2 + 5a + b^4 - 16b^2 + 5b + c^4 - 16c^2 + 5c)/2 + a*b + sin(c*d) + exp(h/4) + d^2 + h^2")
 WIDE_X = np.array([[0.5, -1.0, 2.0, 0.1, -0.3], [3.0, 3.0, -3.0, 1.0, 2.0], [-2.9, 2.7, 0.0, -1.0, 1.0]])
 X_, Y_ = sp.symbols("x y", real=True)
@@ -163,10 +163,10 @@ def test_rosenbrock(backend, method):
 
 @pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=needs_numba)])
 @pytest.mark.parametrize("method", ["adam", "sgd"])
-def test_five_variables_one_start_at_a_time(backend, method):
+def test_five_variables_in_a_grid(backend, method):
     from symgd.fused._generate import layout
 
-    assert layout(_backends.make_spec(WIDE, get(method), backend, "float64", False)[0]) == "rows"
+    assert layout(_backends.make_spec(WIDE, get(method), backend, "float64", False)[0]) == "grid"
     run, _ = both(WIDE, method, WIDE_X, 100, backend, lr=0.01, tol=1e-6, path=True)
     assert run.path.shape[1:] == (3, 5)
 
@@ -303,7 +303,8 @@ def test_auto_stays_on_numpy_with_a_reason(kw, reason):
 
 
 def test_auto_reasons_for_optimizers_and_functions_without_a_scalar_form():
-    assert fused.choose(ROSEN, get("lookahead"), 1, 100) == ("numpy", "numpy: lookahead has no scalar form")
+    assert fused.choose(ROSEN, get("swats"), 1, 100) == ("numpy", "numpy: swats has no scalar form")
+    assert fused.choose(ROSEN, get("lookahead", inner="swats"), 1, 100) == ("numpy", "numpy: lookahead has no scalar form")
     kink = sg.Problem("abs(x) + y^2")  # its Hessian has DiracDelta(x)
     assert fused.choose(kink, get("newton"), 1, 100) == ("numpy", "numpy: DiracDelta has no scalar form")
     assert fused.choose(kink, get("adam"), 1, 100)[0] == "python"
@@ -346,8 +347,8 @@ def test_choose_refuses_what_it_cannot_run(kw, match):
 
 
 def test_an_explicit_compiled_backend_without_a_scalar_form_is_an_error():
-    with pytest.raises(InputError, match="backend='python' cannot run this: lookahead has no scalar form"):
-        minimize(ROSEN, "lookahead", [0.5, 0.5], 5, backend="python")
+    with pytest.raises(InputError, match="backend='python' cannot run this: swats has no scalar form"):
+        minimize(ROSEN, "swats", [0.5, 0.5], 5, backend="python")
 
 
 def test_numba_missing_says_how_to_install(monkeypatch):
@@ -433,5 +434,5 @@ def test_kernel_source_is_readable_python():
     src = fused.kernel_source(ROSEN, "adam", backend="python")
     assert src.count("def kernel(") == 1 and "update(o_0, ga_0[i]" in src and "_f_sq(" in src
     compile(src, "<kernel>", "exec")
-    with pytest.raises(InputError, match="lookahead has no scalar form"):
-        fused.kernel_source(ROSEN, "lookahead")
+    with pytest.raises(InputError, match="swats has no scalar form"):
+        fused.kernel_source(ROSEN, "swats")

@@ -17,13 +17,15 @@ import numpy as np
 import pytest
 
 from symgd import schedules
+from symgd.fused import _backends
 from symgd.optimizers import REGISTRY, Fused, get
 
 STEPS = 50
 TOL = 1e-12
-NUMPY_ONLY = {"swats", "lookahead"}  # not elementwise (inner products, a wrapper): no scalar form, by design
+NUMPY_ONLY = {"swats"}  # its switch needs per-start sums over all coordinates (pᵀg, pᵀp): no per-coordinate form
 NEWTON = "newton"  # its scalar form (Gaussian elimination per start) belongs to symgd.fused, not to this file
-NUMPY_CONFIGS = [("nag", {"form": "classical"})]  # the gradient is taken at x + μv, not at x: no Fused
+# lookahead has a form when its inner optimizer has one (classical NAG's, with Fused.point: test_fused_forms.py)
+NUMPY_CONFIGS = [("lookahead", {"inner": "swats"}), ("lookahead", {"inner": "newton"})]
 
 
 def cyc():  # one-cycle lr and momentum over the run: both t-dependent, as torch's OneCycleLR on SGD
@@ -40,6 +42,8 @@ CONFIGS = {
     "momentum": [{"lr": 0.05, "form": f} for f in ("torch", "slide", "heavy_ball")]
     + [{**cyc(), "form": f} for f in ("torch", "slide", "heavy_ball")],
     "nag": [{"lr": 0.05, "form": "torch"}, {**cyc(), "form": "torch"}],
+    "lookahead": [{"inner": "gd", "lr": 0.1}, {"inner": "momentum", **cyc(), "form": "heavy_ball", "k": 3},
+                  {"inner": "nag", "lr": schedules.cosine(0.1, STEPS), "form": "torch", "k": 4, "alpha": 0.8}],
     "adagrad": [{"lr": 0.3}, {"lr": 0.3, "lr_decay": 0.05, "weight_decay": 0.1, "initial_accumulator_value": 0.1},
                 {"lr": 0.3, "eps": 1e-8, "eps_inside_sqrt": True}, {"lr": 0.3, "eps": 0.0},
                 {"lr": 0.3, "eps": 0.0, "eps_inside_sqrt": True}, {"lr": schedules.step(0.5, 10, 0.5)}],
@@ -263,12 +267,8 @@ def sweeps():
                 X[i, j], s = update(X[i, j], G[i, j], (S0[i, j], S1[i, j], S2[i, j]), c)
                 S0[i, j], S1[i, j], S2[i, j] = s
 
-    compiled = {}
-
-    def sweep(update, X, G, *rest):
-        if update not in compiled:
-            compiled[update] = jit(update)
-        (sweep0, sweep1, sweep2, sweep3)[len(rest) - 1](compiled[update], X, G, *rest)
+    def sweep(update, X, G, *rest):  # symgd's _jit: an update's global callees (lookahead's inner) compile first
+        (sweep0, sweep1, sweep2, sweep3)[len(rest) - 1](_backends._jit(update), X, G, *rest)
 
     return sweep
 

@@ -7,8 +7,9 @@ runs every start for all its steps in place, with no temporaries. The same sourc
 
 - ``"python"``: ``exec`` by CPython. No compile time: the fastest way to run a handful of starts
   (100 Adam steps from one start take about 0.3 ms once the code is printed, ~15 ms).
-- ``"numba"``: compiled by ``numba.njit(nogil=True, error_model="numpy", fastmath=False)``; for up to
-  three variables the loop over a tile of starts vectorizes; tiles are split between threads.
+- ``"numba"``: compiled by ``numba.njit(nogil=True, error_model="numpy", fastmath=False)``; the loop
+  over a tile of starts vectorizes (n <= 2: "tiles"; more: "grid"; Newton: "rows", see ``_generate``);
+  tiles are split between threads.
   Compiling takes one to a few seconds, so it pays for large runs; compiled kernels are cached in this
   process (another ``lr`` is the same kernel: hyperparameters travel in ``coef``) and on disk
   (``$SYMGD_CACHE_DIR``, default ``~/.cache/symgd``).
@@ -33,15 +34,15 @@ GD      1e6      5.1e7   --      3.6e8
 ======  =======  ======  ======  =======
 
 Two threads: GD at 1e6 from 3.7e8 to 6.0e8 when the second core was free. Loading a kernel: compiling
-0.8 s (GD) to 2.1 s (Newton) for 2-D, 6 s for 50-D Rosenbrock, 40 s for 200-D; from numba's disk cache
+0.8 s (GD) to 2.1 s (Newton) for 2-D, 4 s for 50-D Rosenbrock, 14 s for 200-D; from numba's disk cache
 0.01-0.2 s; from this process's cache nothing.
 
 >>> from symgd import Problem
 >>> p = Problem("(x - 1)^2 + 10*(y - x^2)^2")
 >>> choose(p, "adam", 1, 100)
 ('python', 'python: 1 start x 100 steps (no compile time)')
->>> choose(p, "lookahead", 1, 100)
-('numpy', 'numpy: lookahead has no scalar form')
+>>> choose(p, "swats", 1, 100)
+('numpy', 'numpy: swats has no scalar form')
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ DTYPES = ("float64", "float32")
 # NP_POINT per start; CPython pays PY_STEP (the host's coefficients) plus PY_POINT per start; numba pays the
 # host's COEF_STEP plus NB_POINT per start and thread, after loading the kernel: NB_CALL when this process has
 # it, NB_DISK from numba's disk cache (plus NB_IMPORT the first time numba is imported), or a compile of
-# NB_COMPILE + NB_COMPILE_PER * (source lines / 100) ** 1.6 seconds (2 s for 2-D, 6 s for 50-D, 40 s for 200-D).
+# NB_COMPILE + NB_COMPILE_PER * (source lines / 100) ** 1.6 seconds (2 s for 2-D, 4 s for 50-D, 14-18 s for 200-D).
 # Per-start costs scale with the kernel's size relative to the reference (``_weight``: WEIGHT_REF operations).
 NP_STEP, NP_POINT = 45e-6, 1.7e-8
 PY_STEP, PY_POINT = 2e-6, 8.5e-7
@@ -142,9 +143,9 @@ def _numba_time(p, opt, dtype: str, work: float, rival: float) -> tuple[float, s
     if base + NB_DISK >= rival:
         return math.inf, "too short to repay loading it"
     src = _backends.source(spec)
-    if (spec.backend, spec.dtype, src, update) in _backends._KERNELS:
+    if (spec.backend, spec.dtype, src, update, spec.point) in _backends._KERNELS:
         return work + NB_CALL, "compiled in this process"
-    if _backends.on_disk(src, update):
+    if _backends.on_disk(src, update, spec.point):
         return base + NB_DISK, "from the disk cache"
     compile_s = NB_COMPILE + NB_COMPILE_PER * (src.count("\n") / 100) ** 1.6
     return base + compile_s * COMPILE_MARGIN, "compiling once"

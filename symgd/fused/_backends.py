@@ -61,12 +61,12 @@ class Loaded(NamedTuple):
 
 
 def form(opt):
-    """``(update, n_state, coefs, newton_damping)`` of an optimizer's scalar form, or None without one."""
+    """``(update, n_state, coefs, newton_damping, point)`` of an optimizer's scalar form, or None without one."""
     f = opt.fused
     if isinstance(f, Fused):
-        return f.update, len(f.state), f.coefs, None
+        return f.update, len(f.state), f.coefs, None, f.point
     if isinstance(f, NewtonForm):
-        return f.direction, 0, f.coefs, f.damping
+        return f.direction, 0, f.coefs, f.damping, None
     return None
 
 
@@ -92,12 +92,12 @@ def problem_parts(problem, hessian: bool) -> Parts:
 
 def make_spec(problem, opt, backend: str, dtype: str, path: bool) -> tuple[Spec, Any]:
     """The kernel spec and the update (or Newton direction) function for this run."""
-    update, n_state, coefs, newton = form(opt)
+    update, n_state, coefs, newton, point = form(opt)
     p = problem_parts(problem, hessian=newton is not None)
     n_coef = _NCOEF.get(coefs)
     if n_coef is None:
         n_coef = _remember(_NCOEF, coefs, len(coefs(1)))
-    return Spec(p, n_state, n_coef, newton, bool(path), backend, dtype), update
+    return Spec(p, n_state, n_coef, newton, bool(path), backend, dtype, point), update
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -107,10 +107,11 @@ def make_spec(problem, opt, backend: str, dtype: str, path: bool) -> tuple[Spec,
 def _namespace(spec: Spec, update) -> dict:
     if spec.backend == "python":
         fns = dict(_scalar.PY)
-        ns = {"update": update, "_newton_dir": update}
+        ns = {"update": update, "_newton_dir": update, "point": spec.point}
     else:
         fns = {name: _jit(fn) for name, fn in _scalar.JIT.items()}
         ns = {"update": _jit(update), "_newton_dir": _jit(update)}
+        ns["point"] = None if spec.point is None else _jit(spec.point)
     ns.update({f"_f_{name}": fn for name, fn in fns.items()})
     ns.update({"np": np, "DT": np.dtype(spec.dtype).type, "_NAN": math.nan, "_sel": fns["sel"]})
     return ns
@@ -161,24 +162,25 @@ def _callee_sources(fn, seen=None, depth=3) -> list[str]:
     return out
 
 
-def disk_path(src: str, update) -> str | None:
-    """Where the kernel with this source and update lives in the disk cache (None: no usable cache)."""
+def disk_path(src: str, update, point=None) -> str | None:
+    """Where the kernel with this source, update (and point) lives in the disk cache (None: no usable cache)."""
     d = cache_dir()
     if d is None:
         return None
     try:
         import numba
 
-        extra = _callee_sources(update) + [inspect.getsource(_scalar), numba.__version__, sys.version]
+        extra = _callee_sources(update) + (_callee_sources(point) if point is not None else [])
+        extra += [inspect.getsource(_scalar), numba.__version__, sys.version]
     except (OSError, TypeError):  # no source for the update (defined in a REPL): memory only
         return None
     digest = hashlib.sha256("\n".join([src, *extra]).encode()).hexdigest()[:24]
     return os.path.join(d, f"symgd_kernel_{digest}.py")
 
 
-def on_disk(src: str, update) -> bool:
+def on_disk(src: str, update, point=None) -> bool:
     """True if numba's cache holds a compiled kernel for this source and update (index file present)."""
-    path = disk_path(src, update)
+    path = disk_path(src, update, point)
     if path is None or not os.path.exists(path):
         return False
     stem = os.path.basename(path)[:-3]
@@ -186,8 +188,8 @@ def on_disk(src: str, update) -> bool:
     return os.path.isdir(pycache) and any(f.startswith(stem) and f.endswith(".nbi") for f in os.listdir(pycache))
 
 
-def _disk_file(src: str, update) -> str | None:
-    path = disk_path(src, update)
+def _disk_file(src: str, update, point=None) -> str | None:
+    path = disk_path(src, update, point)
     if path is not None and not os.path.exists(path):
         tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
@@ -206,15 +208,16 @@ def load(spec: Spec, update) -> Loaded:
     if hit is not None:
         return hit._replace(origin="memory", seconds=0.0)
     src = source(spec)
-    key = (spec.backend, spec.dtype, src, update)
+    key = (spec.backend, spec.dtype, src, update, spec.point)
     with _LOCK:
         hit = _KERNELS.get(key)
         if hit is not None:
             _remember(_BY_SPEC, (spec, update), hit)
             return hit._replace(origin="memory", seconds=0.0)
         start = time.perf_counter()
-        file = _disk_file(src, update) if spec.backend == "numba" else None
-        digest = hashlib.sha256(f"{src}{update.__module__}.{update.__qualname__}".encode()).hexdigest()[:24]
+        file = _disk_file(src, update, spec.point) if spec.backend == "numba" else None
+        who = f"{update.__module__}.{update.__qualname__}{getattr(spec.point, '__qualname__', '')}"
+        digest = hashlib.sha256(f"{src}{who}".encode()).hexdigest()[:24]
         name = os.path.basename(file)[:-3] if file else f"symgd_kernel_{digest}_{spec.backend}_{id(update):x}"
         module = types.ModuleType(name)  # numba's disk cache re-imports a cached function's module by name
         module.__dict__.update(_namespace(spec, update))

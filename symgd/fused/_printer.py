@@ -22,6 +22,8 @@ g_0 = _f_sq(x_0)*x_1
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 from sympy.core.mul import _keep_coeff
 from sympy.printing.numpy import NumPyPrinter
@@ -33,6 +35,7 @@ FUNCTIONS = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan:
              sp.asinh: "asinh", sp.acosh: "acosh", sp.atanh: "atanh", sp.Abs: "fabs", sp.sign: "sign"}
 # symgd.models' activation functions, by class name (they print themselves as these NumPy calls)
 MODEL_FUNCTIONS = {"unit_step": "heaviside0", "relu": "relu", "sigmoid": "sigmoid", "softplus": "softplus"}
+MAX_POWI = 8  # x**3 .. x**8 multiply (within an ulp or two of NumPy's power, as libm's pow is); above: pow
 _LEAVES = (sp.Symbol, sp.Number, sp.NumberSymbol)
 _LOGIC = (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.core.relational.Relational, sp.And, sp.Or, sp.Not,
           sp.logic.boolalg.BooleanAtom, sp.functions.elementary.piecewise.ExprCondPair)
@@ -120,6 +123,8 @@ class ScalarPrinter(NumPyPrinter):
             return f"_f_div(1.0, {self._print(b)})"
         if e == 2:
             return f"_f_sq({self._print(b)})"
+        if e.is_Integer and 3 <= e <= MAX_POWI:  # by squaring, as JAX's integer_pow: no libm call, vectorizes
+            return f"_f_powi({self._print(b)}, {int(e)})"
         if e.is_integer and e.is_negative:
             e = sp.Float(e)  # NumPy's printer does this too: a negative int power of a float array is a float pow
             if e == -1:  # NumPy's power(x, -1.0) is its reciprocal
@@ -220,3 +225,30 @@ def statements(exprs, names: dict, outputs, prefix: str) -> list[str]:
         lines.append(f"{prefix}{k} = {text}")
     lines += [f"{out} = {printer.doprint(e)}" for out, e in zip(outputs, reduced)]
     return lines
+
+
+# a float literal as ``ScalarPrinter._number`` (``repr(float)``) and the kernel generator write them, not a digit
+# inside a name (``x_10``, ``u3``) or an integer (``c[0]``, ``range(4)``)
+_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d*(?:e[+-]?\d+)?|\d+e[+-]?\d+)(?![\w.])|\b_NAN\b")
+
+
+def typed_constants(lines, cast: str = "DT") -> tuple[list[str], list[str]]:
+    """Every float literal in ``lines`` (and ``_NAN``) as a name ``K<k>`` bound once to ``cast(literal)``.
+
+    For the float32 kernels: numba types a literal such as ``100.0`` as float64, and one float64 operand
+    promotes a whole expression to float64 (and the loop to half as many SIMD lanes). Returns the new
+    lines and the definitions, ``K0 = DT(100.0)``, ..., in order of first use.
+
+    >>> typed_constants(["f = 100.0*_f_sq(u1) + (-2.0)*x_10 + 1e-05", "g = 100.0 if x_0 < 0.0 else _NAN"])
+    (['f = K0*_f_sq(u1) + (-K1)*x_10 + K2', 'g = K0 if x_0 < K3 else K4'], ['K0 = DT(100.0)', 'K1 = DT(2.0)', 'K2 = DT(1e-05)', 'K3 = DT(0.0)', 'K4 = DT(_NAN)'])
+    """
+    names: dict[str, str] = {}
+
+    def name(m):
+        text = m.group(0)
+        if text not in names:
+            names[text] = f"K{len(names)}"
+        return names[text]
+
+    out = [_LITERAL.sub(name, line) for line in lines]
+    return out, [f"{k} = {cast}({text})" for text, k in names.items()]

@@ -12,6 +12,8 @@ result, not an error: NumPy says ``log(-1) = nan``, ``log(0) = -inf``, ``1/0 = i
   numba code (no ``try``), both are the same function.
 
 The generated source calls them by name (``_f_log(t0)``); the backend binds each name to one form.
+Constants are made of the argument's type (``type(x)(1.0)``): numba types a literal as float64, which
+would promote a float32 kernel's arithmetic to float64.
 ``tests/test_fused.py`` checks both forms against the NumPy ufuncs on a grid of hazards (±0, ±inf,
 nan, domain edges, overflow).
 
@@ -45,6 +47,24 @@ def sq(x):
     return x * x
 
 
+def powi(x, k):
+    """``x**k`` for an integer ``k >= 1`` by repeated squaring (JAX's ``integer_pow``): x³ = x·x², x⁴ = x²·x².
+
+    Each product rounds, so this is within an ulp or two of ``numpy.power`` (which is not correctly
+    rounded either); it needs no libm call, so a loop over starts vectorizes, and it never raises.
+    """
+    acc = x
+    first = True
+    while k > 0:
+        if k & 1:
+            acc = x if first else acc * x
+            first = False
+        k >>= 1
+        if k > 0:
+            x = x * x
+    return acc
+
+
 def fabs(x):
     """``abs(x)``."""
     return abs(x)
@@ -52,12 +72,13 @@ def fabs(x):
 
 def sign(x):
     """``numpy.sign``: -1, 0 or 1, nan for nan."""
+    one = type(x)(1.0)  # of x's type: a float32 kernel stays float32 (a literal 1.0 is a float64 in numba)
     if x > 0.0:
-        return 1.0
+        return one
     if x < 0.0:
-        return -1.0
+        return -one
     if x == 0.0:
-        return 0.0
+        return one - one
     return x  # nan
 
 
@@ -81,22 +102,23 @@ def minimum(a, b):
 
 def heaviside0(x):
     """``numpy.heaviside(x, 0.0)`` (``symgd.models.unit_step``): 0 for x <= 0, 1 for x > 0, nan for nan."""
+    one = type(x)(1.0)
     if x > 0.0:
-        return 1.0
+        return one
     if x <= 0.0:
-        return 0.0
+        return one - one
     return x
 
 
 def relu(x):
     """``numpy.maximum(x, 0.0)`` (``symgd.models.relu``)."""
-    return maximum(x, 0.0)
+    return maximum(x, type(x)(0.0))
 
 
 def logaddexp(x, y):
     r"""``numpy.logaddexp``: :math:`\log(e^x + e^y)` without overflow (NumPy's own formula)."""
     if x == y:
-        return x + LOGE2  # also inf + log 2 for x = y = inf
+        return x + type(x)(LOGE2)  # also inf + log 2 for x = y = inf
     tmp = x - y
     if tmp > 0.0:
         return x + math.log1p(math.exp(-tmp))
@@ -107,12 +129,12 @@ def logaddexp(x, y):
 
 def softplus(x):
     r""":math:`\log(1 + e^x)` as ``numpy.logaddexp(0.0, x)`` (``symgd.models.softplus``)."""
-    return logaddexp(0.0, x)
+    return logaddexp(type(x)(0.0), x)
 
 
 def sigmoid(x):
     r""":math:`1/(1 + e^{-x})` as ``numpy.exp(-numpy.logaddexp(0.0, -x))`` (``symgd.models.sigmoid``)."""
-    return math.exp(-logaddexp(0.0, -x))
+    return math.exp(-logaddexp(type(x)(0.0), -x))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -291,7 +313,7 @@ def asinh(x):
     return math.asinh(x)
 
 
-_SAME = {"sel": sel, "sq": sq, "fabs": fabs, "sign": sign, "maximum": maximum, "minimum": minimum, "heaviside0": heaviside0,
+_SAME = {"sel": sel, "sq": sq, "powi": powi, "fabs": fabs, "sign": sign, "maximum": maximum, "minimum": minimum, "heaviside0": heaviside0,
          "relu": relu, "softplus": softplus, "sigmoid": sigmoid, "atan": atan, "tanh": tanh, "asinh": asinh}
 
 PY = {**_SAME, "div": div, "pow": power, "exp": exp, "log": log, "sqrt": sqrt, "atanh": atanh,

@@ -162,7 +162,7 @@ def adam_update(x, g, s, c):  # the scalar form of adam_direction and of adam/ad
         vmax = v_hat = vmax if vmax > v or vmax != vmax else v
     den = math.sqrt(v_hat + c[8]) if c[10] > 0.0 else math.sqrt(v_hat) + c[8]
     num = m * c[6]
-    d = num / den if c[8] > 0.0 or den > 0.0 else 0.0
+    d = num / den if c[8] > 0.0 or den > 0.0 else type(num)(0.0)
     return x * c[11] - c[0] * d, (m, v, vmax)
 
 
@@ -172,5 +172,5 @@ def adam_update_plain(x, g, s, c):  # adam_update without weight decay, AMSGrad 
     v = c[4] * v + c[5] * (g * g)
     den = math.sqrt(v * c[7]) + c[8]
     num = m * c[6]
-    d = num / den if c[8] > 0.0 or den > 0.0 else 0.0
+    d = num / den if c[8] > 0.0 or den > 0.0 else type(num)(0.0)
     return x * c[11] - c[0] * d, (m, v, v)

@@ -6,18 +6,23 @@ Its ``update(x, g, s, c) -> (x_next, s_next)`` follows these rules, so that CPyt
 is and ``numba.njit`` compiles it in nopython mode:
 
 - a **module-level** function (never a closure), calling no other Python function: only float
-  arithmetic, ``math.sqrt``/``math.fabs`` and ``if`` on scalars (a helper would need its own jit);
+  arithmetic, ``math.sqrt``/``math.fabs`` and ``if`` on scalars (a helper would need its own jit;
+  lookahead's updates are the one exception: they call the inner update by a global name);
 - every hyperparameter and every t-dependent number arrives in ``c = coefs(t)``, a fixed-length row
   of floats, flags as 0.0/1.0 (``bit``; tested as ``if c[k] > 0.0:``): the compiled kernel is cached
   per ``update``, so another lr, β or ε reuses it;
 - the same floating-point operations, in the same order, as the NumPy ``step`` (the reference): a
   coefficient computed on the host is computed by the same expression as in ``step``; NumPy's
   ``np.maximum`` propagates NaN, which Python's ``max`` does not, so it is spelled
-  ``a if a > b or a != a else b``; ``safe_div`` with ε = 0 is ``num / den if den > 0.0 else 0.0``.
+  ``a if a > b or a != a else b``; ``safe_div`` with ε = 0 is ``num / den if den > 0.0 else type(num)(0.0)``
+  (a zero of num's type: a literal 0.0 would turn a float32 kernel's arithmetic into float64).
 
 ``tests/test_fused_updates.py`` runs both forms side by side (and the update under numba) for every
-configuration and checks they agree to 1e-12 (they agree bit for bit). Classical NAG has no scalar
-form: its gradient is taken at the look-ahead point x + μv, not at x.
+configuration and checks they agree to 1e-12 (they agree bit for bit). Classical NAG's gradient is
+taken at the look-ahead point x + μv: its ``Fused.point(x, s, c) -> z`` follows the same rules.
+Lookahead wraps any inner form (``symgd.optimizers.lookahead``): one module-level update per inner
+update, which calls it by a global name (numba compiles such a callee first). SWATS has no scalar
+form: its switch to SGD needs per-start sums over all coordinates (pᵀg, pᵀp) between two steps.
 
 >>> import numpy as np
 >>> [a.tolist() for a in zeros(2)(np.ones((1, 2)))]

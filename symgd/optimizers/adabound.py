@@ -98,7 +98,7 @@ def update(x, g, s, c):
     else:
         vmax = v
     den = math.sqrt(vmax) + c[9]
-    rate = c[0] / den if c[9] > 0.0 or den > 0.0 else 0.0
+    rate = c[0] / den if c[9] > 0.0 or den > 0.0 else type(den)(0.0)
     rate = rate if rate > c[1] or rate != rate else c[1]  # np.clip(rate, lo, hi): NaN kept
     rate = rate if rate < c[2] or rate != rate else c[2]
     return x - rate * m, (m, v, vmax)

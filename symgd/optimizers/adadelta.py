@@ -81,5 +81,5 @@ def update(x, g, s, c):  # the scalar form of step; c = (η_t, λ, ρ, 1 - ρ, �
         g = g + c[1] * x
     v = c[2] * v + c[3] * (g * g)
     num, den = math.sqrt(u + c[4]) * g, math.sqrt(v + c[4])
-    delta = num / den if c[4] > 0.0 or den > 0.0 else 0.0
+    delta = num / den if c[4] > 0.0 or den > 0.0 else type(num)(0.0)
     return x - c[0] * delta, (v, c[2] * u + c[3] * (delta * delta))

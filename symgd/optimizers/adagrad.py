@@ -87,4 +87,4 @@ def update(x, g, s, c):  # the scalar form of step; c = (η_t / (1 + (t - 1) δ)
         g = g + c[1] * x
     acc = s[0] + g * g
     den = math.sqrt(acc + c[2]) if c[3] > 0.0 else math.sqrt(acc) + c[2]
-    return x - c[0] * (g / den if c[2] > 0.0 or den > 0.0 else 0.0), (acc,)
+    return x - c[0] * (g / den if c[2] > 0.0 or den > 0.0 else type(g)(0.0)), (acc,)

@@ -78,4 +78,4 @@ def update(x, g, s, c):  # the scalar form of step; c = (η_t / (1 - β1^t), λ,
     m = c[2] * m + c[3] * g
     a, b = c[4] * u, math.fabs(g) + c[5]
     u = a if a > b or a != a else b  # np.maximum(a, b), NaN kept
-    return x - c[0] * (m / u if c[5] > 0.0 or u > 0.0 else 0.0), (m, u)
+    return x - c[0] * (m / u if c[5] > 0.0 or u > 0.0 else type(m)(0.0)), (m, u)

@@ -1,19 +1,47 @@
-"""Lookahead: slow weights that follow any inner optimizer's fast weights every k steps."""
+"""Lookahead: slow weights that follow any inner optimizer's fast weights every k steps.
+
+Its scalar form (``Fused``, for ``symgd.fused``) wraps the inner optimizer's: per coordinate the state
+is ``(φ, *inner state)`` and the coefficients ``(sync?, α, *inner coefs(t))``. The update is a copy of
+the module-level ``lookahead_update`` whose global ``inner`` is the inner update (numba compiles a
+function's global callees first), made once per inner update and kept in this module under a name
+that says which (``lookahead_update<symgd/optimizers/gd:update>``), so that another lr, k or α reuses
+the compiled kernel and a pickle (a Dask worker) finds it by name. Classical NAG's ``point`` is
+wrapped the same way (``lookahead_point``).
+
+>>> opt = get("lookahead", inner="adam", lr=0.1, k=3)
+>>> opt.fused.update.__name__, opt.fused.state
+('lookahead_update<symgd/optimizers/_adaptive:adam_update_plain>', ('slow', 'm', 'v', 'vmax'))
+>>> get("lookahead", inner="adam", lr=0.5, k=7).fused.update is opt.fused.update
+True
+>>> [opt.fused.coefs(t)[:2] for t in (1, 3)]
+[(0.0, 0.5), (1.0, 0.5)]
+"""
 
 from __future__ import annotations
 
+import importlib
 import numbers
+import sys
+import threading
+import types
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from symgd.optimizers._adaptive import real
-from symgd.optimizers._core import get, optimizer, require
+from symgd.optimizers._core import Fused, get, optimizer, require
+from symgd.optimizers._scalar import bit
 
 
 class LookaheadState(NamedTuple):
     slow: np.ndarray  # (B, n) slow weights phi, phi_0 = x_0
     inner: Any  # the inner optimizer's state, kept across syncs
+
+    def __getattr__(self, name: str):  # the inner state's fields read through: state.m is state.inner.m
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
 
 @optimizer
@@ -42,7 +70,8 @@ def lookahead(inner="gd", k=5, alpha=0.5, **inner_hyper):
     Convention: the paper's, optax ``lookahead(reset_state=False)`` and pytorch_optimizer's
     (kozistr, ``pullback_momentum="none"``): the inner state is kept across syncs, and syncs happen
     after inner steps k, 2k, ... (jettify's torch_optimizer syncs after steps 1, k+1, ...: trap T13).
-    ``k=1, alpha=1`` is the inner optimizer itself.
+    ``k=1, alpha=1`` is the inner optimizer itself. It runs on the compiled backends (``symgd.fused``)
+    whenever the inner optimizer does (not around SWATS or Newton).
 
     Examples
     --------
@@ -73,4 +102,79 @@ def lookahead(inner="gd", k=5, alpha=0.5, **inner_hyper):
         slow = s.slow + alpha * (theta - s.slow)
         return slow, LookaheadState(slow, inner_state)
 
-    return init, step
+    return init, step, scalar_form(fast.fused, k, alpha)
+
+
+def scalar_form(inner: Any, k: int, alpha: float) -> Fused | None:
+    """Lookahead's ``Fused`` around the inner optimizer's, or None if the inner one has none (SWATS, Newton).
+
+    The inner update sees the same t as in ``step``, its state is kept across syncs, and ``sync`` is
+    1.0 on the updates t = k, 2k, ... (as ``step``'s ``t % k == 0``).
+    """
+    if not isinstance(inner, Fused):
+        return None
+    update = bound("lookahead_update", inner.update)
+    point = None if inner.point is None else bound("lookahead_point", inner.point)
+    if update is None or (inner.point is not None and point is None):
+        return None  # an inner form that is not a module-level function cannot be named: NumPy
+
+    def init(x):
+        return (x.copy(), *inner.init(x))  # φ_0 = x_0, a separate array: the kernel writes its state
+
+    def coefs(t):
+        return (bit(t % k == 0), alpha, *inner.coefs(t))
+
+    return Fused(("slow", *inner.state), init, coefs, update, point)
+
+
+# The templates of the scalar form: each copy binds the global ``inner`` to one inner function.
+# s = (φ, *inner state), c = (sync?, α, *inner coefs); the same operations as ``step``.
+def lookahead_update(x, g, s, c):
+    theta, fast = inner(x, g, s[1:], c[2:])  # noqa: F821 (bound in each copy)
+    phi = s[0]
+    if c[0] > 0.0:  # sync: φ ← φ + α (θ − φ), θ ← φ
+        phi = phi + c[1] * (theta - phi)
+        theta = phi
+    return theta, (phi,) + fast
+
+
+def lookahead_point(x, s, c):
+    return inner(x, s[1:], c[2:])  # noqa: F821 (bound in each copy)
+
+
+TEMPLATES = {"lookahead_update": lookahead_update, "lookahead_point": lookahead_point}
+_LOCK = threading.Lock()
+
+
+def bound(template: str, fn: Callable) -> Callable | None:
+    """The copy of ``TEMPLATES[template]`` calling ``fn`` as ``inner``, the same object for the same ``fn``.
+
+    It is kept in this module as ``template<module/path:qualname>`` (no dots: pickle walks dotted names);
+    None if ``fn`` is not reachable by its module and qualname (a closure, a lambda).
+    """
+    module, qual = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
+    if module is None or "." in qual or getattr(sys.modules.get(module), qual, None) is not fn:
+        return None
+    name = f"{template}<{module.replace('.', '/')}:{qual}>"
+    with _LOCK:
+        hit = globals().get(name)
+        if hit is None or hit.__globals__["inner"] is not fn:
+            code = TEMPLATES[template].__code__
+            hit = types.FunctionType(code, {"__name__": __name__, "__builtins__": __builtins__, "inner": fn}, name)
+            hit.__qualname__ = name
+            globals()[name] = hit
+        return hit
+
+
+def __getattr__(name: str):  # PEP 562: a copy named by a pickle (a Dask worker) is made on first use
+    template, sep, rest = name.partition("<")
+    if template in TEMPLATES and sep and rest.endswith(">"):
+        module, _, qual = rest[:-1].partition(":")
+        try:
+            fn = getattr(importlib.import_module(module.replace("/", ".")), qual)
+        except (ImportError, AttributeError):
+            fn = None
+        hit = None if fn is None else bound(template, fn)
+        if hit is not None:
+            return hit
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -100,4 +100,4 @@ def update(x, g, s, c):
     v = c[4] * v + c[5] * (g * g)
     u = c[6] * g + c[7] * m
     den = math.sqrt(c[8] * v / c[9]) + c[10]
-    return x - c[0] * (u / den if c[10] > 0.0 or den > 0.0 else 0.0), (m, v)
+    return x - c[0] * (u / den if c[10] > 0.0 or den > 0.0 else type(u)(0.0)), (m, v)

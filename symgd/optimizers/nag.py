@@ -79,12 +79,22 @@ def nag(lr=0.01, momentum=0.9, form="classical"):
     def coefs(t):
         return float(lr(t)), float(mu(t)), bit(t == 1)
 
-    if form == "classical":  # its gradient is taken at x + μv, not at x: no scalar form (stays on NumPy)
-        return init, step
+    if form == "classical":  # the gradient is taken at the look-ahead point x + μv: Fused.point
+        return init, step, Fused(NAGState._fields, zeros(1), coefs, update_classical, point_classical)
     return init, step, Fused(NAGState._fields, zeros(1), coefs, update_torch)
 
 
-def update_torch(x, g, s, c):  # the scalar form of step, form "torch"; c = (η_t, μ_t, t == 1?)
+# The scalar forms of step for symgd.fused; c = (η_t, μ_t, t == 1?).
+def point_classical(x, s, c):  # where the classical update takes its gradient: x + μ_t v_{t-1}
+    return x + c[1] * s[0]
+
+
+def update_classical(x, g, s, c):  # g = ∇f(x + μ_t v_{t-1}), taken at point_classical
+    v = c[1] * s[0] - c[0] * g
+    return x + v, (v,)
+
+
+def update_torch(x, g, s, c):
     m = c[1]
     b = g if c[2] > 0.0 else m * s[0] + g
     return x - c[0] * (g + m * b), (b,)

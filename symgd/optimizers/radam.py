@@ -98,5 +98,5 @@ def update(x, g, s, c):
     m_hat = m / c[6]
     if c[7] > 0.0:
         den = math.sqrt(v / c[9]) + c[11] if c[12] > 0.0 else (math.sqrt(v) + c[11]) / c[10]
-        m_hat = c[8] * (m_hat / den if c[11] > 0.0 or den > 0.0 else 0.0)
+        m_hat = c[8] * (m_hat / den if c[11] > 0.0 or den > 0.0 else type(m_hat)(0.0))
     return x - c[0] * m_hat, (m, v)

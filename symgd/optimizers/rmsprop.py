@@ -93,10 +93,10 @@ def update(x, g, s, c):  # the scalar form of step; c = (η_t, λ, α, 1 - α, c
     if c[4] > 0.0:
         m = c[2] * m + c[3] * g
         var = v - m * m
-        var = var if var > 0.0 or var != var else 0.0  # np.maximum(var, 0.0), NaN kept
+        var = var if var > 0.0 or var != var else type(var)(0.0)  # np.maximum(var, 0.0), NaN kept
     else:
         var = v
     den = math.sqrt(var + c[5]) if c[6] > 0.0 else math.sqrt(var) + c[5]
-    d = g / den if c[5] > 0.0 or den > 0.0 else 0.0
+    d = g / den if c[5] > 0.0 or den > 0.0 else type(g)(0.0)
     b = c[7] * b + d if c[7] != 0.0 else d
     return x - c[0] * b, (v, m, b)

@@ -84,4 +84,7 @@ def swats(lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0, nesterov=Fals
         frozen = (np.where(sgd, old, new) for old, new in zip(s, (m, v, avg)))  # m, v, avg stop at the switch
         return np.where(sgd, x_sgd, x + p), SwatsState(*frozen, b, np.where(switch, big, s.rate), sgd | switch)
 
+    # No scalar form (Fused): the switch needs the per-start sums pᵀg and pᵀp over all coordinates between
+    # two updates, which a per-coordinate update cannot see. The compiled backends would need a per-start
+    # reduction hook in the kernel; until then SWATS runs on NumPy.
     return init, step
