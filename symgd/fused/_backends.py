@@ -336,9 +336,11 @@ def prepare(loaded: Loaded, fused, X: np.ndarray, steps: int, tol, diverge_at: f
     """
     spec, (B, n) = loaded.spec, X.shape
     dt = np.dtype(spec.dtype)
-    S = np.empty((spec.n_state, B, n), dt)
-    if spec.n_state:
-        for q, a in enumerate(fused.init(X)):  # one copy per state array, straight into place
+    if getattr(getattr(fused, "init", None), "zeros", None) == spec.n_state:  # optimizers._scalar.zeros
+        S = np.zeros((spec.n_state, B, n), dt)  # pages of zeros the kernel reads: nothing written here
+    else:
+        S = np.empty((spec.n_state, B, n), dt)
+        for q, a in enumerate(fused.init(X) if spec.n_state else ()):  # one copy per state array, into place
             S[q] = a
     coef = coef_table(fused.coefs, spec.n_coef, steps, key)
     out = (np.empty((B, n), dt), np.empty(B, dt), np.empty((B, n), dt), np.empty(B, np.int64), np.empty(B, np.int64))
