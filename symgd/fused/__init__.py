@@ -41,8 +41,8 @@ Two threads: GD at 1e6 from 3.7e8 to 6.0e8 when the second core was free. Loadin
 >>> p = Problem("(x - 1)^2 + 10*(y - x^2)^2")
 >>> choose(p, "adam", 1, 100)
 ('python', 'python: 1 start x 100 steps (no compile time)')
->>> choose(p, "swats", 1, 100)
-('numpy', 'numpy: swats has no scalar form')
+>>> choose(p, get("lookahead", inner="swats"), 1, 100)
+('numpy', 'numpy: lookahead has no scalar form')
 """
 
 from __future__ import annotations
@@ -143,9 +143,9 @@ def _numba_time(p, opt, dtype: str, work: float, rival: float) -> tuple[float, s
     if base + NB_DISK >= rival:
         return math.inf, "too short to repay loading it"
     src = _backends.source(spec)
-    if (spec.backend, spec.dtype, src, update, spec.point) in _backends._KERNELS:
+    if _backends.kernel_key(spec, src, update) in _backends._KERNELS:
         return work + NB_CALL, "compiled in this process"
-    if _backends.on_disk(src, update, spec.point):
+    if _backends.on_disk(src, update, spec.point, spec.finish):
         return base + NB_DISK, "from the disk cache"
     compile_s = NB_COMPILE + NB_COMPILE_PER * (src.count("\n") / 100) ** 1.6
     return base + compile_s * COMPILE_MARGIN, "compiling once"

@@ -97,7 +97,9 @@ def make_spec(problem, opt, backend: str, dtype: str, path: bool) -> tuple[Spec,
     n_coef = _NCOEF.get(coefs)
     if n_coef is None:
         n_coef = _remember(_NCOEF, coefs, len(coefs(1)))
-    return Spec(p, n_state, n_coef, newton, bool(path), backend, dtype, point), update
+    f = opt.fused
+    rows, sums, finish = (len(f.rows), f.sums, f.finish) if isinstance(f, Fused) and f.rows else (0, 0, None)
+    return Spec(p, n_state, n_coef, newton, bool(path), backend, dtype, point, rows, sums, finish), update
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -107,11 +109,12 @@ def make_spec(problem, opt, backend: str, dtype: str, path: bool) -> tuple[Spec,
 def _namespace(spec: Spec, update) -> dict:
     if spec.backend == "python":
         fns = dict(_scalar.PY)
-        ns = {"update": update, "_newton_dir": update, "point": spec.point}
+        ns = {"update": update, "_newton_dir": update, "point": spec.point, "finish": spec.finish}
     else:
         fns = {name: _jit(fn) for name, fn in _scalar.JIT.items()}
         ns = {"update": _jit(update), "_newton_dir": _jit(update)}
         ns["point"] = None if spec.point is None else _jit(spec.point)
+        ns["finish"] = None if spec.finish is None else _jit(spec.finish)
     ns.update({f"_f_{name}": fn for name, fn in fns.items()})
     ns.update({"np": np, "DT": np.dtype(spec.dtype).type, "_NAN": math.nan, "_sel": fns["sel"]})
     return ns
@@ -162,8 +165,8 @@ def _callee_sources(fn, seen=None, depth=3) -> list[str]:
     return out
 
 
-def disk_path(src: str, update, point=None) -> str | None:
-    """Where the kernel with this source, update (and point) lives in the disk cache (None: no usable cache)."""
+def disk_path(src: str, update, point=None, finish=None) -> str | None:
+    """Where the kernel with this source, update (and point, finish) lives in the disk cache (None: no usable cache)."""
     d = cache_dir()
     if d is None:
         return None
@@ -171,6 +174,7 @@ def disk_path(src: str, update, point=None) -> str | None:
         import numba
 
         extra = _callee_sources(update) + (_callee_sources(point) if point is not None else [])
+        extra += _callee_sources(finish) if finish is not None else []
         extra += [inspect.getsource(_scalar), numba.__version__, sys.version]
     except (OSError, TypeError):  # no source for the update (defined in a REPL): memory only
         return None
@@ -178,9 +182,9 @@ def disk_path(src: str, update, point=None) -> str | None:
     return os.path.join(d, f"symgd_kernel_{digest}.py")
 
 
-def on_disk(src: str, update, point=None) -> bool:
+def on_disk(src: str, update, point=None, finish=None) -> bool:
     """True if numba's cache holds a compiled kernel for this source and update (index file present)."""
-    path = disk_path(src, update, point)
+    path = disk_path(src, update, point, finish)
     if path is None or not os.path.exists(path):
         return False
     stem = os.path.basename(path)[:-3]
@@ -188,8 +192,8 @@ def on_disk(src: str, update, point=None) -> bool:
     return os.path.isdir(pycache) and any(f.startswith(stem) and f.endswith(".nbi") for f in os.listdir(pycache))
 
 
-def _disk_file(src: str, update, point=None) -> str | None:
-    path = disk_path(src, update, point)
+def _disk_file(src: str, update, point=None, finish=None) -> str | None:
+    path = disk_path(src, update, point, finish)
     if path is not None and not os.path.exists(path):
         tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
@@ -201,6 +205,11 @@ def _disk_file(src: str, update, point=None) -> str | None:
     return path
 
 
+def kernel_key(spec: Spec, src: str, update) -> tuple:
+    """The key of ``_KERNELS``: what makes two kernels the same compiled function."""
+    return spec.backend, spec.dtype, src, update, spec.point, spec.finish
+
+
 def load(spec: Spec, update) -> Loaded:
     """The kernel for ``spec``: from this process's cache, or generated and compiled now."""
     with _LOCK:
@@ -208,15 +217,16 @@ def load(spec: Spec, update) -> Loaded:
     if hit is not None:
         return hit._replace(origin="memory", seconds=0.0)
     src = source(spec)
-    key = (spec.backend, spec.dtype, src, update, spec.point)
+    key = kernel_key(spec, src, update)
     with _LOCK:
         hit = _KERNELS.get(key)
         if hit is not None:
             _remember(_BY_SPEC, (spec, update), hit)
             return hit._replace(origin="memory", seconds=0.0)
         start = time.perf_counter()
-        file = _disk_file(src, update, spec.point) if spec.backend == "numba" else None
-        who = f"{update.__module__}.{update.__qualname__}{getattr(spec.point, '__qualname__', '')}"
+        file = _disk_file(src, update, spec.point, spec.finish) if spec.backend == "numba" else None
+        who = (f"{update.__module__}.{update.__qualname__}{getattr(spec.point, '__qualname__', '')}"
+               f"{getattr(spec.finish, '__qualname__', '')}")
         digest = hashlib.sha256(f"{src}{who}".encode()).hexdigest()[:24]
         name = os.path.basename(file)[:-3] if file else f"symgd_kernel_{digest}_{spec.backend}_{id(update):x}"
         module = types.ModuleType(name)  # numba's disk cache re-imports a cached function's module by name
@@ -247,7 +257,7 @@ def _compile(py_fn, spec: Spec, cached: bool):
     dt = types.float32 if spec.dtype == "float32" else types.float64
     a1, a2, a3, i1 = dt[::1], dt[:, ::1], dt[:, :, ::1], types.int64[::1]
     sig = (a2, a3, a2, types.int64, types.int64, types.int64, types.int64, types.float64, types.float64,
-           types.boolean, a2, a1, a2, i1, i1, a3, a2)
+           types.boolean, a2, a1, a2, i1, i1, a3, a2, a2)
     disp = numba.njit(nogil=True, error_model="numpy", fastmath=False, cache=cached)(py_fn)
     disp.compile(sig)
     hits = sum(disp.stats.cache_hits.values()) if cached else 0
@@ -280,6 +290,7 @@ class Job(NamedTuple):
     out: tuple  # x, f, g, nit, code (0 max_steps, 1 converged, 2 diverged)
     path: np.ndarray
     losses: np.ndarray
+    R: Any = None  # (n_rows, B) per-start row state (``Fused.rows``; (0, B) without), written by the kernel
 
 
 _TABLES: dict = {}  # coef_key -> (T, n_coef) rows for t = 1..T; a longer run extends them
@@ -343,15 +354,18 @@ def prepare(loaded: Loaded, fused, X: np.ndarray, steps: int, tol, diverge_at: f
         for q, a in enumerate(fused.init(X) if spec.n_state else ()):  # one copy per state array, into place
             S[q] = a
     coef = coef_table(fused.coefs, spec.n_coef, steps, key)
+    R = np.empty((spec.rows, B), dt)  # per-start row state: a fresh array the kernel writes
+    for q, a in enumerate(fused.row_init(X) if spec.rows else ()):
+        R[q] = a
     out = (np.empty((B, n), dt), np.empty(B, dt), np.empty((B, n), dt), np.empty(B, np.int64), np.empty(B, np.int64))
     T = steps + 1 if spec.path else 1
     path, losses = np.empty((T, B if spec.path else 1, n), dt), np.empty((T, B if spec.path else 1), dt)
     tol2 = -1.0 if tol is None or tol == 0 else float(tol) * float(tol)
     if spec.backend == "python":
-        Xs, Ss, cs = X.tolist(), S.tolist(), coef.tolist()
+        Xs, Ss, cs, R = X.tolist(), S.tolist(), coef.tolist(), R.tolist()
     else:
         Xs, Ss, cs = (np.ascontiguousarray(a, dtype=dt) for a in (X, S, coef))
-    return Job(Xs, Ss, cs, int(steps), float(diverge_at), tol2, tol == 0, out, path, losses)
+    return Job(Xs, Ss, cs, int(steps), float(diverge_at), tol2, tol == 0, out, path, losses, R)
 
 
 def execute(loaded: Loaded, job: Job, B: int, threads: int | None = None) -> None:
@@ -371,7 +385,7 @@ def execute(loaded: Loaded, job: Job, B: int, threads: int | None = None) -> Non
 
     def call(k0, k1):
         loaded.fn(job.X, job.S, job.coef, job.steps, k0, k1, tile, job.D, job.tol2, job.zmode, *job.out,
-                  job.path, job.losses)
+                  job.path, job.losses, job.R)
 
     if threads == 1:
         call(0, ntiles)

@@ -1,7 +1,7 @@
 """The generated kernel: the source text of one fused loop over starts, steps and coordinates.
 
 One function, ``kernel(X, S, coef, steps, k0, k1, tile, D, tol2, zmode, out_x, out_f, out_g, out_nit,
-out_code, path, losses)``, runs the starts of tiles ``k0 .. k1-1`` (``tile`` starts each; a thread runs
+out_code, path, losses, R)``, runs the starts of tiles ``k0 .. k1-1`` (``tile`` starts each; a thread runs
 a range of tiles). Per step: per coordinate ``x_j, s_j = update(x_j, g_j, s_j, c)`` with
 ``c = coef[t-1]``, then f and ∇f at the new point (straight-line code from the printer), then the
 runner's tests: diverged when some ``|x_j| > D`` or x, f, ∇f is not finite, converged when
@@ -24,6 +24,12 @@ Three layouts of the same computation:
   once: the source is the printed gradient plus O(1) lines (O(n) below ``INLINE_TESTS_MAX``).
 - "rows" (Newton, and n > ``GRID_MAX``): one start at a time through all its steps, coordinates in
   small arrays, loops over coordinates; a start stops when it finishes.
+
+With ``Spec.rows`` (``Fused.rows``, SWATS's switch: a per-start reduction) the update also reads
+``r = (R[0, i], ...)``, the start's row state, and returns ``parts``; the kernel adds them over the
+coordinates, left to right from 0.0 (``acc_q`` in "tiles" and "rows", per-start arrays ``ac[q, i]`` in
+"grid"), then stores ``finish(r, sums, c)`` into ``R[:, i]``. R is the kernel's last argument, an
+``(n_rows, B)`` array (``(0, B)`` without rows).
 
 With ``Spec.point`` (``Fused.point``, classical NAG's look-ahead) each step first computes
 ``z_j = point(x_j, s_j, c)``, ∇f at z (the printed f and ∇f again, renamed: ``_lookahead``) and passes that
@@ -123,6 +129,9 @@ class Spec(NamedTuple):
     backend: str  # "python" | "numba"
     dtype: str
     point: Any = None  # ``Fused.point`` (the update's gradient is taken at point(x, s, c)) or None: at x
+    rows: int = 0  # ``len(Fused.rows)``: per-start state in R (a per-start reduction), 0 for none
+    sums: int = 0  # ``Fused.sums``: the update's parts, added over the coordinates per start
+    finish: Any = None  # ``Fused.finish`` (r, sums, c) -> r_next, or None without rows
 
 
 def _indent(lines, depth: int) -> list[str]:
@@ -196,11 +205,32 @@ def _update_lines(spec: Spec) -> list[str]:
         lines += [f"z_{j} = point(o_{j}, {_state(spec, lambda q: f'sa_{q}_{j}[i]')}, c)" for j in range(n)]
         lines += _rounded(spec, [f"z_{j}" for j in range(n)]) + _lookahead(spec)
         g = "q_{j}"
+    if spec.rows:
+        lines += [_row_read(spec, "lo + i")] + [f"acc_{q} = 0.0" for q in range(spec.sums)]
     for j in range(n):
-        lines.append(f"x_{j}, s_{j} = update(o_{j}, {g.format(j=j)}, {_state(spec, lambda q: f'sa_{q}_{j}[i]')}, c)")
+        state = _state(spec, lambda q: f'sa_{q}_{j}[i]')
+        if spec.rows:
+            lines.append(f"x_{j}, s_{j}, d_{j} = update(o_{j}, {g.format(j=j)}, {state}, r, c)")
+            lines += [f"acc_{q} = acc_{q} + d_{j}[{q}]" for q in range(spec.sums)]
+        else:
+            lines.append(f"x_{j}, s_{j} = update(o_{j}, {g.format(j=j)}, {state}, c)")
+    if spec.rows:
+        lines += _row_finish(spec, "lo + i", [f"acc_{q}" for q in range(spec.sums)])
     lines += _rounded(spec, [f"x_{j}" for j in range(n)]) + _fg(spec)
     lines += [f"sa_{q}_{j}[i] = s_{j}[{q}]" for j in range(n) for q in range(ns)]
     return lines
+
+
+def _row_read(spec: Spec, i: str) -> str:
+    """``r = (R[0, i], ...)``, the start's row state (read as float64 in float32 kernels: one type for finish)."""
+    wrap = "float({})" if spec.dtype == "float32" else "{}"
+    return "r = (" + "".join(wrap.format(_at(spec, "R", q, i)) + ", " for q in range(spec.rows)) + ")"
+
+
+def _row_finish(spec: Spec, i: str, sums) -> list[str]:
+    """``finish`` of the start's row state and its sums, stored into R."""
+    lines = ["rn = finish(r, (" + "".join(f"{a}, " for a in sums) + "), c)"]
+    return lines + [f"{_at(spec, 'R', q, i)} = rn[{q}]" for q in range(spec.rows)]
 
 
 def _newton_lines(spec: Spec) -> list[str]:
@@ -244,10 +274,12 @@ def layout(spec: Spec) -> str:
 def _head(spec: Spec) -> list[str]:
     n, ns, nc = spec.parts.n, spec.n_state, spec.n_coef
     return [f"# symgd.fused kernel ({layout(spec)}): n={n}, state={ns}, coef={nc}, newton={spec.newton}, "
-            f"point={spec.point is not None}, path={spec.path}, backend={spec.backend}, dtype={spec.dtype}",
-            "# names bound at load: np, DT, _NAN, _sel, update, point, _newton_dir, _f_<function> (symgd.fused._scalar)",
+            f"point={spec.point is not None}, rows={spec.rows}, sums={spec.sums}, path={spec.path}, "
+            f"backend={spec.backend}, dtype={spec.dtype}",
+            "# names bound at load: np, DT, _NAN, _sel, update, point, finish, _newton_dir, _f_<function> "
+            "(symgd.fused._scalar)",
             "def kernel(X, S, coef, steps, k0, k1, tile, D, tol2, zmode, out_x, out_f, out_g, out_nit, out_code, "
-            "path, losses):",
+            "path, losses, R):",
             "    B = len(X)"]
 
 
@@ -352,6 +384,7 @@ def _grid(spec: Spec) -> list[str]:
     body += [f"{a} = {_alloc_grid(spec, n)}" for a in ("xa", "ga")]
     body += [f"sa = {_alloc_grid(spec, ns, n)}"] if ns else []
     body += [f"za = {_alloc_grid(spec, n)}", f"qa = {_alloc_grid(spec, n)}"] if spec.point is not None else []
+    body += [f"ac = {_alloc_grid(spec, max(1, spec.sums))}"] if spec.rows else []
     body += [f"{a} = {_alloc(spec)}" for a in ("fa", "ck", "ss", "am")]
     body += [f"{a} = {_alloc(spec, True)}" for a in ("al", "nt", "st")]
     body += ["for i in range(L):", "    for j in range(nj):", f"        {at('xa', 'j', 'i')} = {at('X', 'lo + i', 'j')}"]
@@ -367,10 +400,18 @@ def _grid(spec: Spec) -> list[str]:
         look = [f"z_{j} = {at('za', j, 'i')}" for j in range(n)] + _lookahead(spec)
         loop += ["for i in range(L):"] + _indent(skip + look + [f"{at('qa', j, 'i')} = q_{j}" for j in range(n)], 1)
         g = at("qa", "j", "i")
-    upd = [f"y, s = update({at('xa', 'j', 'i')}, {g}, {state}, c)"]
+    if spec.rows:
+        loop += ["for i in range(L):"] + _indent([f"{at('ac', q, 'i')} = 0.0" for q in range(spec.sums)], 1)
+        upd = [_row_read(spec, "lo + i"), f"y, s, d = update({at('xa', 'j', 'i')}, {g}, {state}, r, c)"]
+    else:
+        upd = [f"y, s = update({at('xa', 'j', 'i')}, {g}, {state}, c)"]
     upd += [f"{at('xa', 'j', 'i')} = y"] if skip else [f"{at('xa', 'j', 'i')} = _sel(al[i] > 0, y, {at('xa', 'j', 'i')})"]
     upd += [f"{at('sa', q, 'j', 'i')} = s[{q}]" for q in range(ns)]
+    upd += [f"{at('ac', q, 'i')} = {at('ac', q, 'i')} + d[{q}]" for q in range(spec.sums)] if spec.rows else []
     loop += ["for j in range(nj):", "    for i in range(L):"] + _indent(skip + upd, 2)
+    if spec.rows:
+        fin = [_row_read(spec, "lo + i")] + _row_finish(spec, "lo + i", [at("ac", q, "i") for q in range(spec.sums)])
+        loop += ["for i in range(L):"] + _indent(skip + fin, 1)
     body += ["    if t > 0:"] + _indent(loop, 2) + _indent(_grid_tests(spec, skip), 1)
     out = ["for j in range(nj):", f"    {at('out_x', 'lo + i', 'j')} = {at('xa', 'j', 'i')}",
            f"    {at('out_g', 'lo + i', 'j')} = {at('ga', 'j', 'i')}"]
@@ -431,9 +472,16 @@ def _rows_update(spec: Spec) -> list[str]:
         lines += [f"for j in range({n}):", f"    zv[j] = point(xv[j], {s}, c)"]
         lines += [f"z_{j} = zv[{j}]" for j in range(n)] + _lookahead(spec) + [f"zv[{j}] = q_{j}" for j in range(n)]
         g = "zv[j]"
-    lines += [f"for j in range({n}):", f"    y, s = update(xv[j], {g}, {s}, c)"]
+    if spec.rows:
+        lines += [_row_read(spec, "i")] + [f"acc_{q} = 0.0" for q in range(spec.sums)]
+        lines += [f"for j in range({n}):", f"    y, s, d = update(xv[j], {g}, {s}, r, c)"]
+        lines += [f"    acc_{q} = acc_{q} + d[{q}]" for q in range(spec.sums)]
+    else:
+        lines += [f"for j in range({n}):", f"    y, s = update(xv[j], {g}, {s}, c)"]
     lines += ["    xv[j] = DT(y)" if spec.dtype == "float32" else "    xv[j] = y"]
     lines += [f"    sv[{q * n} + j] = s[{q}]" for q in range(ns)]
+    if spec.rows:
+        lines += _row_finish(spec, "i", [f"acc_{q}" for q in range(spec.sums)])
     return lines + [f"x_{j} = xv[{j}]" for j in range(n)] + _fg(spec) + [f"gv[{j}] = g_{j}" for j in range(n)]
 
 
@@ -472,7 +520,7 @@ def tile_size(spec: Spec) -> int:
         return 64
     n, ns = spec.parts.n, spec.n_state
     if kind == "grid":
-        per_start = 8 * (n * (2 + ns + 2 * (spec.point is not None)) + 6)
+        per_start = 8 * (n * (2 + ns + 2 * (spec.point is not None)) + 6 + spec.sums)
         return int(np.clip(GRID_BYTES // per_start // 16 * 16, 16, 1024))
     per_start = 8 * (n * (2 + ns) + 3)
     return int(np.clip(32768 // per_start // 64 * 64, 64, 1024))

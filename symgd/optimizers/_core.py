@@ -36,6 +36,12 @@ class Fused(NamedTuple):
     ``point(x, s, c) -> z`` (optional) is where the update's gradient entry is taken, coordinate by
     coordinate (classical NAG's look-ahead :math:`x + \mu v`): the kernel evaluates ∇f at z and passes
     it to ``update`` as ``g``. None (the default): at x, the gradient the runner already has.
+
+    A per-start reduction (SWATS's switch on pᵀg, pᵀp): ``rows`` names per-start state scalars, ``row_init(x0)``
+    maps the starts to one ``(B,)`` array per name. Then ``update(x, g, s, r, c) -> (x_next, s_next, parts)``
+    also reads ``r``, the start's row state (fixed during the sweep over its coordinates), and returns
+    ``parts``, a tuple of ``sums`` floats that the kernel adds up over the coordinates, left to right from
+    0.0; after the sweep ``finish(r, sums, c) -> r_next`` gives the new row state. ``point`` does not see ``r``.
     """
 
     state: tuple[str, ...]  # names of the per-coordinate state scalars, e.g. ("m", "v")
@@ -43,6 +49,10 @@ class Fused(NamedTuple):
     coefs: Callable[[int], tuple]  # t -> tuple of floats (the same length for every t)
     update: Callable  # (x, g, s, c) -> (x_next, s_next), all scalars; s and s_next tuples
     point: Callable | None = None  # (x, s, c) -> z, the coordinate where g is taken; None: x
+    rows: tuple[str, ...] = ()  # names of the per-start state scalars (a per-start reduction); () for none
+    row_init: Callable | None = None  # x0 (B, n) -> tuple of (B,) arrays, in the order of rows
+    sums: int = 0  # how many per-start sums update's parts feed to finish
+    finish: Callable | None = None  # (r, sums, c) -> r_next, once per start and step after the coordinates
 
 
 class Optimizer(NamedTuple):

@@ -111,7 +111,7 @@ def scalar_form(inner: Any, k: int, alpha: float) -> Fused | None:
     The inner update sees the same t as in ``step``, its state is kept across syncs, and ``sync`` is
     1.0 on the updates t = k, 2k, ... (as ``step``'s ``t % k == 0``).
     """
-    if not isinstance(inner, Fused):
+    if not isinstance(inner, Fused) or inner.rows:  # a per-start reduction (SWATS) is not passed through
         return None
     update = bound("lookahead_update", inner.update)
     point = None if inner.point is None else bound("lookahead_point", inner.point)

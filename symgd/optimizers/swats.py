@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 from symgd.optimizers._adaptive import check_betas, ema, flag, l2, real
-from symgd.optimizers._core import as_schedule, optimizer
+from symgd.optimizers._core import Fused, as_schedule, optimizer
+from symgd.optimizers._scalar import bit, zeros
 
 
 class SwatsState(NamedTuple):
@@ -76,7 +78,7 @@ def swats(lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0, nesterov=Fals
         x_sgd = x - s.rate * ((1 - b1) * b + (b1 * b if nesterov else 0.0))
         m, v = ema(s.m, g, b1), ema(s.v, g * g, b2)  # Adam phase
         p = -lr(t) * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v + 1e-15) + eps)
-        pg, pp = (np.einsum("bi,bi->b", p, q)[:, None] for q in (g, p))  # per-row pᵀg, pᵀp
+        pg, pp = rowsum(p * g), rowsum(p * p)  # per-row pᵀg, pᵀp, left to right (as the compiled kernels)
         gam = pp / np.where(pg != 0, -pg, 1.0)
         avg = np.where(pg != 0, ema(s.avg, gam, b2), s.avg)
         big = avg / (1 - b2**t)
@@ -84,7 +86,56 @@ def swats(lr=1e-3, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0, nesterov=Fals
         frozen = (np.where(sgd, old, new) for old, new in zip(s, (m, v, avg)))  # m, v, avg stop at the switch
         return np.where(sgd, x_sgd, x + p), SwatsState(*frozen, b, np.where(switch, big, s.rate), sgd | switch)
 
-    # No scalar form (Fused): the switch needs the per-start sums pᵀg and pᵀp over all coordinates between
-    # two updates, which a per-coordinate update cannot see. The compiled backends would need a per-start
-    # reduction hook in the kernel; until then SWATS runs on NumPy.
-    return init, step
+    def coefs(t):  # the scalar form's row: Adam's step factor, then what swats_update and swats_finish read
+        return (-lr(t) * math.sqrt(1 - b2**t) / (1 - b1**t), b1, b2, eps, weight_decay, bit(nesterov),
+                1 - b2**t, float(t))
+
+    def row_init(x):
+        return tuple(np.zeros(len(x)) for _ in SwatsState._fields[3:])
+
+    # The switch needs the per-start sums pᵀg, pᵀp: the update returns p_j g_j, p_j p_j as parts, the kernel adds
+    # them up over the coordinates left to right (as rowsum) and swats_finish moves avg, rate, sgd.
+    return init, step, Fused(("m", "v", "b"), zeros(3), coefs, swats_update, rows=("avg", "rate", "sgd"),
+                             row_init=row_init, sums=2, finish=swats_finish)
+
+
+def rowsum(a):
+    """Per-row sums of a ``(B, n)`` array as ``(B, 1)``, added left to right over the coordinates (``np.add.accumulate``
+    is sequential: the compiled kernels add in the same order, so a threshold test on the sum agrees exactly).
+
+    >>> rowsum(np.array([[1e16, 1.0, -1e16]]))[:, 0].tolist()
+    [0.0]
+    """
+    return np.add.accumulate(a, axis=1)[:, -1:]
+
+
+def swats_update(x, g, s, r, c):
+    """One coordinate of ``step`` (scalars; ``s = (m, v, b)``, ``r = (avg, rate, sgd)``): ``(x, s, (p g, p p))``."""
+    a, b1, b2, eps, wd, nest = c[0], c[1], c[2], c[3], c[4], c[5]
+    m, v, b = s
+    sgd = r[2] > 0.0
+    if wd != 0.0:
+        g = g + wd * x
+    bn = b1 * b + g if sgd else b
+    x_sgd = x - r[1] * ((1 - b1) * bn + (b1 * bn if nest > 0.0 else 0.0))
+    mn, vn = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * (g * g)
+    p = a * mn / (math.sqrt(vn + 1e-15) + eps)
+    if sgd:
+        return x_sgd, (m, v, bn), (p * g, p * p)
+    return x + p, (mn, vn, bn), (p * g, p * p)
+
+
+def swats_finish(r, sums, c):
+    """The per-start part of ``step`` after the coordinates: ``(avg, rate, sgd)`` from the sums ``(pᵀg, pᵀp)``."""
+    avg, rate, sgd = r
+    pg, pp = sums
+    b2, eps, bc2, t = c[2], c[3], c[6], c[7]
+    if sgd > 0.0:
+        return avg, rate, sgd
+    gam = pp / (-pg if pg != 0.0 else 1.0)
+    if pg != 0.0:
+        avg = b2 * avg + (1 - b2) * gam
+    big = avg / bc2
+    if pg != 0.0 and t > 1.0 and big > 0.0 and abs(big - gam) <= 1e-8 + eps * abs(gam):
+        return avg, big, 1.0
+    return avg, rate, 0.0
