@@ -303,6 +303,10 @@ def symgd_runner(spec: Spec, method: str, backend: str, dtype: str, problem=None
         run.info = r.backend_reason if r.backend_reason.startswith(r.backend) else f"{r.backend}: {r.backend_reason}"
         return np.asarray(r.x, np.float64)
 
+    if backend != "numpy":
+        from symgd.fused import MAX_STEPS
+
+        run.max_steps = MAX_STEPS  # longer runs go to NumPy (a table of coefficients per step)
     return Runner(run)
 
 
@@ -446,17 +450,18 @@ def calibrate_and_time(r: Runner, X: np.ndarray, target: float, repeats: int) ->
     one of 4x the steps; time ``repeats`` calls whose steps take about ``target`` (the call's own overhead c comes
     on top and is part of the rate). A cell whose first call already takes ``2 target`` is timed as it is."""
     r.run(X if r.full_warm else X[:64], r.unit)  # compile, fill caches
+    most = getattr(r.run, "max_steps", 10**7)  # symgd's compiled backends: at most fused.MAX_STEPS per call
     s = r.unit
     t, x = timed(r.run, X, s)
-    while t < target / 8 and s < 10**6:
-        s *= max(2, min(100, math.ceil(target / 8 / max(t, 1e-9))))
+    while t < target / 8 and s < min(10**6, most // 4):
+        s = min(most // 4, s * max(2, min(100, math.ceil(target / 8 / max(t, 1e-9)))))
         t, x = timed(r.run, X, s)
     if s == r.unit and t >= 2 * target:  # a slow cell: the calibration call is the first repeat
         steps, times = s, [t]
     else:
         t4, x = timed(r.run, X, 4 * s)
         a = max((t4 - t) / (3 * s), t4 / (4 * s) / 5)  # seconds per step, kept from noise near 0
-        steps, times = s * max(1, min(10**7 // s, round(target / a / s))), []
+        steps, times = s * max(1, min(most // s, round(target / a / s))), []
     while len(times) < repeats:
         t, x = timed(r.run, X, steps)
         times.append(t)
@@ -769,6 +774,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="N = 1, 1e4; short cells, one repeat (a smoke run)")
     ap.add_argument("--threads", type=int, default=1, help="threads for every peer (default 1)")
+    ap.add_argument("--sizes", default=None, help="comma-separated N (default 1,1e4,1e6; quick 1,1e4); the JSON "
+                    "then goes to results/bench_peers.sizes.json")
     ap.add_argument("--only", default="rates,agree,ttfr", help="sections: rates, agree, ttfr (comma-separated)")
     ap.add_argument("--problems", default=None, help="comma-separated: " + ", ".join(SPECS) + " (default: all; "
                     "quick: rosenbrock)")
@@ -811,7 +818,7 @@ def main(argv=None) -> int:
 def run(args, sections, specs, methods, peers) -> int:
     """The run: the sections asked for, the targets, the JSON."""
     quick = args.quick
-    sizes = (1, 10**4) if quick else (1, 10**4, 10**6)
+    sizes = tuple(int(float(v)) for v in args.sizes.split(",")) if args.sizes else (1, 10**4) if quick else (1, 10**4, 10**6)
     target, repeats = args.target or (0.03 if quick else 0.5), args.repeat or (1 if quick else 3)
     vers, t_start = versions(), time.perf_counter()
     print(f"bench_peers: {'quick' if quick else 'full'} run, {args.threads} thread(s) per peer, median of {repeats}, "
@@ -835,7 +842,8 @@ def run(args, sections, specs, methods, peers) -> int:
            "problems": {s.name: {"text": s.text, "n": s.n, "box": s.box, "hyper": s.hyper} for s in specs},
            "point_step": "one update of one start; rate = starts x steps / median wall time",
            "cells": cells, "agreement": agree, "time_to_first_result": first, "targets": goals}
-    out = HERE / "results" / ("bench_peers.quick.json" if quick else "bench_peers.json")
+    out = HERE / "results" / ("bench_peers.quick.json" if quick else "bench_peers.sizes.json" if args.sizes
+                              else "bench_peers.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(doc, indent=1))
     print(f"\n{time.perf_counter() - t_start:.0f} s; wrote {out}")
