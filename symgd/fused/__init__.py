@@ -19,23 +19,24 @@ libm and NumPy's SIMD functions may differ in the last bit, and Newton's solve i
 and Jacobi rotations instead of LAPACK), with the same statuses, steps and divergence reasons.
 ``choose`` picks the backend for ``backend="auto"`` and says why.
 
-Measured on the 2-core reference machine (shared with other jobs; point-steps per second, Rosenbrock
-2-D, median of 5; numba one thread):
+Measured on the 2-core reference machine, quiet, point-steps per second, Rosenbrock 2-D (numba: two threads;
+``benchmarks/README.md`` has every cell against the lecture loop, PyTorch and JAX + optax):
 
-======  =======  ======  ======  =======
-method  N        numpy   python  numba
-======  =======  ======  ======  =======
-Adam    1        2.3e4   3.2e5   1.0e6
-Adam    1e4      2.9e7   5.7e5   1.3e8
-Adam    1e6      2.9e7   --      1.1e8
-GD      1        3.1e4   6.6e5   2.7e6
-GD      1e4      5.7e7   1.1e6   5.5e8
-GD      1e6      5.1e7   --      3.6e8
-======  =======  ======  ======  =======
+======  =======  ======  ======  =======  ============
+method  N        numpy   python  numba    numba f32
+======  =======  ======  ======  =======  ============
+Adam    1        3.9e4   2.3e5   3.8e7    --
+Adam    1e4      3.4e7   8.8e5   5.9e8    3.6e8
+Adam    1e6      3.7e7   --      5.3e8    1.4e9
+GD      1        4.7e4   6.4e5   1.1e8    --
+GD      1e4      7.8e7   1.7e6   1.6e9    3.0e9
+GD      1e6      6.9e7   --      1.4e9    2.9e9
+======  =======  ======  ======  =======  ============
 
-Two threads: GD at 1e6 from 3.7e8 to 6.0e8 when the second core was free. Loading a kernel: compiling
-0.8 s (GD) to 2.1 s (Newton) for 2-D, 4 s for 50-D Rosenbrock, 14 s for 200-D; from numba's disk cache
-0.01-0.2 s; from this process's cache nothing.
+One thread runs Adam at 3.2-3.3e8: 92 % of a hand-written kernel without the runner's tests (3.5e8, bound
+by each coordinate's square root and division). Loading a kernel: compiling 0.8 s (GD) to 2.1 s (Newton)
+for 2-D, 4 s for 50-D Rosenbrock, 14 s for 200-D; from numba's disk cache 0.01-0.2 s; from this
+process's cache nothing.
 
 >>> from symgd import Problem
 >>> p = Problem("(x - 1)^2 + 10*(y - x^2)^2")
@@ -66,7 +67,7 @@ __all__ = ["BACKENDS", "DTYPES", "STATS", "cache_dir", "choose", "default_thread
 BACKENDS = ("auto", "numpy", "python", "numba")
 DTYPES = ("float64", "float32")
 
-# The cost model of "auto", in seconds, fitted to the measurements above (Adam and GD on Rosenbrock 2-D,
+# The cost model of "auto", in seconds, fitted to one-thread measurements (Adam and GD on Rosenbrock 2-D,
 # N = 1 .. 1e6). Per update, NumPy pays NP_STEP plus
 # NP_POINT per start; CPython pays PY_STEP (the host's coefficients) plus PY_POINT per start; numba pays the
 # host's COEF_STEP plus NB_POINT per start and thread, after loading the kernel: NB_CALL when this process has
