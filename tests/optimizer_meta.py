@@ -12,6 +12,7 @@ in ``test_optimizers.py`` (lr <= 0, betas outside [0, 1), eps < 0, an unknown ``
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -86,3 +87,27 @@ META: dict[str, Meta] = {
     "swats": Meta({"lr": 0.05}, 300, atol=1e-5, defaults={"lr": 1e-3, "betas": BETAS, "eps": 1e-6,
                                                            "weight_decay": 0.0, "nesterov": False}),
 }
+
+
+def scalar_form_configs(lr: float) -> list[tuple[str, dict]]:
+    """Every registered optimizer that has a scalar form (``symgd.fused``): its defaults (``lr`` where it has
+    one) and each other choice of its ``form``/``damping``, as ``(name, hyperparameters)``."""
+    import pytest
+
+    from symgd.errors import InputError
+    from symgd.optimizers import REGISTRY, get
+
+    def options(name: str, param: str) -> list[str]:  # the choices, read from the hyperparameter's own error
+        with pytest.raises(InputError) as err:
+            get(name, **{param: "?"})
+        return re.findall(r"'(\w+)'", str(err.value).split("must be one of")[1].split("got")[0])
+
+    out = []
+    for name in sorted(REGISTRY):
+        params = REGISTRY[name].signature.parameters
+        base = {"lr": lr} if "lr" in params and name not in ("adadelta", "newton") else {}
+        out.append((name, base))
+        for param in ("form", "damping"):
+            if param in params:
+                out += [(name, {**base, param: v}) for v in options(name, param) if v != params[param].default]
+    return [(name, kw) for name, kw in out if get(name, **kw).fused is not None]

@@ -25,6 +25,7 @@ import textwrap
 import numpy as np
 import pytest
 import sympy as sp
+from optimizer_meta import scalar_form_configs
 
 import symgd as sg
 from symgd import fused
@@ -55,29 +56,9 @@ WIDE_X = np.array([[0.5, -1.0, 2.0, 0.1, -0.3], [3.0, 3.0, -3.0, 1.0, 2.0], [-2.
 X_, Y_ = sp.symbols("x y", real=True)
 
 
-@pytest.fixture(autouse=True)
-def _cache_in_tmp(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("SYMGD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "symgd-cache"))
-
-
-def _options(name: str, param: str) -> list[str]:
-    """The choices of a ``form``/``damping`` hyperparameter, read from its own error message."""
-    with pytest.raises(InputError) as err:
-        get(name, **{param: "?"})
-    return re.findall(r"'(\w+)'", str(err.value).split("must be one of")[1].split("got")[0])
-
-
 def _configs() -> list[tuple[str, dict]]:
-    """Every registered optimizer: its defaults (lr 0.05 where it has one) and each form/damping option."""
-    out = []
-    for name in sorted(REGISTRY):
-        params = REGISTRY[name].signature.parameters
-        base = {"lr": 0.05} if "lr" in params and name not in ("adadelta", "newton") else {}
-        out.append((name, base))
-        for param in ("form", "damping"):
-            if param in params:
-                out += [(name, {**base, param: v}) for v in _options(name, param) if v != params[param].default]
-    return [(name, kw) for name, kw in out if get(name, **kw).fused is not None]
+    """Every optimizer with a scalar form, each form/damping option (lr 0.05; the cache dir: conftest.py)."""
+    return scalar_form_configs(0.05)
 
 
 CONFIGS = _configs()

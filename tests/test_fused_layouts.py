@@ -23,14 +23,14 @@ import re
 import numpy as np
 import pytest
 import sympy as sp
+from optimizer_meta import scalar_form_configs
 
 import symgd as sg
 from symgd import fused
-from symgd.errors import InputError
 from symgd.fused import _backends, _generate, _scalar
 from symgd.fused._generate import layout, source, tile_size
 from symgd.minimize import minimize
-from symgd.optimizers import REGISTRY, Fused, get
+from symgd.optimizers import Fused, get
 from symgd.optimizers._core import Optimizer
 
 RTOL, X_ATOL, FUN_ATOL = 1e-12, 1e-15, 1e-18  # as test_fused.py
@@ -57,28 +57,9 @@ P10_X = np.array([
 P10_X[0] = minimize(P10, "newton", P10_X[0], 50, tol=1e-10, backend="numpy").x
 
 
-@pytest.fixture(autouse=True)
-def _cache_in_tmp(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("SYMGD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "symgd-cache"))
-
-
-def _options(name: str, param: str) -> list[str]:
-    with pytest.raises(InputError) as err:
-        get(name, **{param: "?"})
-    return re.findall(r"'(\w+)'", str(err.value).split("must be one of")[1].split("got")[0])
-
-
 def _configs() -> list[tuple[str, dict]]:
-    """Every registered optimizer with a scalar form: defaults (lr 0.01) and each form/damping option."""
-    out = []
-    for name in sorted(REGISTRY):
-        params = REGISTRY[name].signature.parameters
-        base = {"lr": 0.01} if "lr" in params and name not in ("adadelta", "newton") else {}
-        out.append((name, base))
-        for param in ("form", "damping"):
-            if param in params:
-                out += [(name, {**base, param: v}) for v in _options(name, param) if v != params[param].default]
-    return [(name, kw) for name, kw in out if get(name, **kw).fused is not None]
+    """Every optimizer with a scalar form, each form/damping option (lr 0.01; the cache dir: conftest.py)."""
+    return scalar_form_configs(0.01)
 
 
 def _distinct(configs):
