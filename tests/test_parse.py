@@ -711,3 +711,13 @@ def test_grammar_fuzz_parses_or_refuses_and_the_gradient_works(guard, text):
         assert isinstance(expr, sp.Expr) and not expr.has(sp.Float, sp.I, sp.zoo, sp.nan, sp.oo)
         assert set(variables) == expr.free_symbols and all(v.is_real for v in variables)
         assert p_variables == variables and shape == (len(variables), 1) and not any(bad)
+
+
+def test_a_constant_within_rounding_of_an_inverse_functions_domain_edge_is_refused():
+    # found by the grammar fuzzer: acos(2^1e-300) evaluated as acos(1.0) = 0 and was accepted, though 2^1e-300 > 1
+    # makes it complex; differentiating x^acos(...) then ran SymPy's realness query for minutes
+    for text, edge in (("x^acos(2^1e-300)", 1), ("asin(-(2^1e-300)) + x", -1), ("acosh(2^1e-300) * x", 1),
+                       ("atanh(3^-1e-300) + x", 1)):
+        assert f"within rounding of {edge}, the edge of" in str(refused(text)), text
+    for text in ("acos(1) + x", "acos(-1) * x", "asin(sqrt(2)/2) + x", "acosh(2) + x", "acos(cos(1)) + x"):
+        parse(text)  # exact edges, and constants clearly inside the domain

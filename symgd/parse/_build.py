@@ -27,6 +27,10 @@ class _Info:
     cdepth: int = 0  # for a constant: how deep functions nest in it
 
 
+EDGES = {sp.asin: (-1, 1), sp.acos: (-1, 1), sp.atanh: (-1, 1), sp.acosh: (1,)}  # real on [-1, 1], (-1, 1), [1, oo)
+EDGE_TOLERANCE = 1e-12  # an irrational constant this close to an edge: float64 cannot say on which side it is
+
+
 def _check_constant(expr: sp.Expr, col: int | None, what: str) -> sp.Expr:
     """The numeric value of a constant whose arguments are already checked, or ParseError.
 
@@ -141,11 +145,28 @@ class Builder:
             if self.checked(a, col, f"the argument of {name}") is None:
                 _check_real_imag_cost(FUNCTIONS[name], a, col, name)
         self.nesting(args, col, f"{name}(...)")
+        self.domain_edge(name, args, col)
         if name == "log" and len(args) == 2:
             base = self.memo[args[1]].value
             if base is not None and (base <= 0 or base == 1):
                 raise ParseError("the base of a logarithm must be positive and not 1", column=col)
         return FUNCTIONS[name](*args)
+
+    def domain_edge(self, name: str, args, col: int) -> None:
+        """Refuse an irrational constant within rounding of the edge of asin's, acos's, atanh's or acosh's domain.
+
+        evalf cannot tell ``2^1e-300`` from 1, so ``acos(2^1e-300)`` (complex: the argument is above 1) looked
+        real, and SymPy's own realness query on it then ran for minutes. An exact edge (1, -1) is fine.
+        """
+        edges = EDGES.get(FUNCTIONS[name])
+        value = self.memo[args[0]].value if edges and len(args) == 1 else None
+        if value is None or value.is_Rational:
+            return
+        for edge in edges:
+            if abs(value - edge) <= EDGE_TOLERANCE:
+                raise ParseError(f"the argument of {name} is a constant within rounding of {edge}, the edge of "
+                                 f"{name}'s domain: symgd cannot tell whether {name} of it is real", column=col,
+                                 hint=f"write {edge} exactly, or a number clearly inside the domain")
 
     def nesting(self, args, col: int, what: str) -> None:
         """Refuse a function of constants nested too deep: SymPy evaluates it on construction, in a time
