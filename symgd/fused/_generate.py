@@ -90,7 +90,7 @@ TILED_MAX = 2  # "tiles" up to this n, "grid" above
 GRID_MAX = 10**9  # "rows" above this n (no n up to 200 where "rows" runs or compiles faster)
 INLINE_TESTS_MAX = 16  # "grid": up to this n the tests are unrolled into the loop of f and ∇f
 GRID_BYTES = 16384  # "grid" tiles: about this many bytes of tile arrays (8 to 256 KiB measured: 8-32 as good)
-MAX_STEPS = 2**31 - 1  # "tiles" and "grid" count steps in int32
+INT32_STEPS = 2**31 - 1  # "tiles" and "grid" count steps in int32 (fused.MAX_STEPS, far lower, comes first)
 
 
 class Parts(NamedTuple):
@@ -305,7 +305,7 @@ def source(spec: Spec) -> str:
     kind = layout(spec)
     body = _limits(spec) + {"tiles": _tiles, "grid": _grid, "rows": _rows}[kind](spec)
     if kind != "rows":  # int32 step counts and flags (int64 ones would halve float32's SIMD lanes)
-        body = [f"if steps > {MAX_STEPS}:", f"    raise ValueError('at most {MAX_STEPS} steps in one call')"] + body
+        body = [f"if steps > {INT32_STEPS}:", f"    raise ValueError('at most {INT32_STEPS} steps in one call')"] + body
     if spec.dtype == "float32":
         body, consts = typed_constants(body)
         body = consts + body
