@@ -33,9 +33,8 @@ import numpy as np
 
 from symgd.fused import _scalar
 from symgd.fused._generate import Parts, Spec, parts, source, tile_size
-from symgd.optimizers._core import Fused
+from symgd.optimizers._core import Fused, plain_key
 from symgd.optimizers.newton import NewtonForm
-from symgd.schedules import Schedule
 
 STATS = {"generated": 0, "compiled": 0, "disk_hits": 0}  # counters for tests and benchmarks
 WARM: set = set()  # (expr, variables, update, damping, dtype) of the numba kernels loaded in this process
@@ -295,15 +294,6 @@ class Job(NamedTuple):
 
 _TABLES: dict = {}  # coef_key -> (T, n_coef) rows for t = 1..T; a longer run extends them
 TABLE_BYTES = 64 << 20  # the most the kept tables take together; the oldest go first
-_PLAIN = (int, float, str, bool, type(None), np.number)
-
-
-def _plain(value) -> bool:
-    """True for a hyperparameter that cannot change behind the cache's back (numbers, strings, tuples of
-    them, frozen schedules); False for anything else (a user's callable, an inner Optimizer)."""
-    if isinstance(value, tuple):
-        return all(map(_plain, value))
-    return isinstance(value, (_PLAIN, Schedule))
 
 
 def coef_key(opt):
@@ -312,8 +302,8 @@ def coef_key(opt):
     Rows depend only on the factory (its ``coefs`` code) and the hyperparameters, when those are plain
     values: two ``get("adam", lr=0.1)`` share them, a schedule written as a Python function does not.
     """
-    hyper = tuple(opt.hyper.items())
-    if not all(_plain(v) for _, v in hyper):
+    hyper = plain_key(tuple(opt.hyper.items()))
+    if hyper is None:
         return None
     coefs = opt.fused.coefs
     return opt.name, hyper, getattr(coefs, "__code__", coefs)

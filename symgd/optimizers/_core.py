@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from symgd.errors import InputError
+from symgd.schedules import Schedule as FormulaSchedule
 
 Array = np.ndarray
 Schedule = Callable[[int], float]  # t -> learning rate, t = 1, 2, ...
@@ -85,16 +86,9 @@ SYMBOLS = {"lr": r"\eta", "momentum": r"\mu", "dampening": r"\tau", "weight_deca
 def optimizer(factory):
     """Turn ``factory(**hyper) -> (init, step)`` or ``(init, step, fused)`` into a registered ``Optimizer`` factory."""
     sig = inspect.signature(factory)
-    defaults = {k: p.default for k, p in sig.parameters.items()}
-    simple = all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is not p.empty
-                 for p in sig.parameters.values())
 
     @functools.wraps(factory)
     def make(*args, **kwargs) -> Optimizer:
-        if simple and not args and kwargs.keys() <= defaults.keys():  # the common call: what bind would give, faster
-            arguments = {**defaults, **kwargs}
-            init, step, *fused = factory(**arguments)
-            return Optimizer(factory.__name__, init, step, arguments, factory.__doc__ or "", fused[0] if fused else None)
         try:
             bound = sig.bind(*args, **kwargs)
         except TypeError as e:
@@ -128,7 +122,7 @@ def get(name: str, **hyper) -> Optimizer:
                 else f"; known: {', '.join(sorted(REGISTRY))}")
         raise InputError(f"unknown optimizer {name!r}{more}")
     factory = REGISTRY[key]
-    memo = _typed(tuple(sorted(hyper.items())))
+    memo = plain_key(tuple(sorted(hyper.items())))
     if memo is None:
         return factory(**hyper)
     memo = (factory, memo)
@@ -141,15 +135,17 @@ def get(name: str, **hyper) -> Optimizer:
     return hit
 
 
-_MADE: dict = {}  # (factory, typed hyperparameters) -> Optimizer, for plain hyperparameters only
+_MADE: dict = {}  # (factory, plain_key of the hyperparameters) -> Optimizer
 
 
-def _typed(value):
-    """A hashable key that tells 1 from 1.0 and True; None for values that are not plain (callables, arrays, lists)."""
+def plain_key(value):
+    """A hashable key for hyperparameters that cannot change behind a cache's back: numbers (1, 1.0 and True
+    kept apart), strings, None, frozen ``symgd.schedules`` and tuples of them. None for anything else (a
+    Python function as a schedule, an inner Optimizer, arrays, lists, dicts)."""
     if isinstance(value, tuple):
-        parts = tuple(_typed(v) for v in value)
+        parts = tuple(plain_key(v) for v in value)
         return None if any(p is None for p in parts) else (tuple, parts)
-    if isinstance(value, (bool, int, float, str, type(None), np.number)):
+    if isinstance(value, (bool, int, float, str, type(None), np.number, FormulaSchedule)):
         return (type(value), value)
     return None
 

@@ -5,9 +5,11 @@ update)`` (``symgd.optimizers._core``) that ``symgd.fused`` turns into one scala
 Its ``update(x, g, s, c) -> (x_next, s_next)`` follows these rules, so that CPython runs it as it
 is and ``numba.njit`` compiles it in nopython mode:
 
-- a **module-level** function (never a closure), calling no other Python function: only float
-  arithmetic, ``math.sqrt``/``math.fabs`` and ``if`` on scalars (a helper would need its own jit;
-  lookahead's updates are the one exception: they call the inner update by a global name);
+- a **module-level** function (never a closure) of float arithmetic, ``math.sqrt``/``math.fabs`` and
+  ``if`` on scalars, calling no other Python function: the "python" backend runs it once per coordinate
+  and step, where a call costs more than the arithmetic (so nadam and radam repeat Adam's two moment
+  lines). Lookahead's updates are the exception: they call the inner update by a global name, which
+  ``symgd.fused`` compiles first;
 - every hyperparameter and every t-dependent number arrives in ``c = coefs(t)``, a fixed-length row
   of floats, flags as 0.0/1.0 (``bit``; tested as ``if c[k] > 0.0:``): the compiled kernel is cached
   per ``update``, so another lr, β or ε reuses it;

@@ -38,11 +38,6 @@ class LookaheadState(NamedTuple):
     slow: np.ndarray  # (B, n) slow weights phi, phi_0 = x_0
     inner: Any  # the inner optimizer's state, kept across syncs
 
-    def __getattr__(self, name: str):  # the inner state's fields read through: state.m is state.inner.m
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.inner, name)
-
 
 @optimizer
 def lookahead(inner="gd", k=5, alpha=0.5, **inner_hyper):
