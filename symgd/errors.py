@@ -39,3 +39,15 @@ class ParseError(SymgdError, ValueError):
 
 class BudgetError(SymgdError):
     """A symbolic or numeric step ran past its time or size budget."""
+
+
+class Unprintable(ValueError):
+    """An expression node the compiled backends' scalar printer has no form for (``.name``: what to tell the user).
+
+    Not an error of the user's: ``backend="auto"`` then runs NumPy, and an explicit compiled backend says why
+    it cannot run (an ``InputError``).
+    """
+
+    def __init__(self, name: str):
+        super().__init__(f"{name} has no scalar form")
+        self.name = name

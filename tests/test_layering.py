@@ -5,7 +5,7 @@ import pathlib
 
 import pytest
 
-LAYERS = [{"errors", "budget", "output"}, {"parse"}, {"problem"}, {"critical", "kernels", "schedules", "models"},
+LAYERS = [{"errors", "budget", "output", "_store"}, {"parse"}, {"problem", "_symbolic"}, {"critical", "kernels", "schedules", "models"},
           {"optimizers"}, {"minimize", "fit", "fused"}, {"latex", "plot", "zoo"}, {"cli", "__main__"}]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 PKG = pathlib.Path(__file__).parents[1] / "symgd"

@@ -55,10 +55,9 @@ import sys
 
 import numpy as np
 
-from symgd.errors import InputError
+from symgd.errors import InputError, Unprintable
 from symgd.fused import _backends
 from symgd.fused._backends import STATS, cache_dir, default_threads, form, load, make_spec
-from symgd.fused._printer import Unprintable
 from symgd.optimizers import get
 from symgd.problem import Problem
 

@@ -31,13 +31,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from symgd import _store
+from symgd._store import cache_dir
 from symgd.fused import _scalar
 from symgd.fused._generate import Parts, Spec, parts, source, tile_size
 from symgd.optimizers._core import Fused, plain_key
 from symgd.optimizers.newton import NewtonForm
 
 STATS = {"generated": 0, "compiled": 0, "disk_hits": 0}  # counters for tests and benchmarks
-WARM: set = set()  # (expr, variables, update, damping, dtype) of the numba kernels loaded in this process
+WARM: set = set()  # (problem._key, update, damping, dtype) of the numba kernels loaded in this process
 _PARTS: dict = {}
 _KERNELS: dict = {}
 _BY_SPEC: dict = {}  # (spec, update) -> the Loaded of _KERNELS
@@ -77,16 +79,43 @@ def _remember(cache: dict, key, value):
 
 
 def problem_parts(problem, hessian: bool) -> Parts:
-    """The printed f, ∇f (and Hessian) of ``problem``, generated once per expression and variables."""
-    key = (problem.expr, problem.variables, hessian)
+    """The printed f, ∇f (and Hessian) of ``problem``, generated once per expression and variables.
+
+    A problem made from text keeps them in its record of the store (``symgd._store``), so another process
+    reads them instead of printing them (and importing SymPy).
+    """
+    key = (problem._key, hessian)
     with _LOCK:
         hit = _PARTS.get(key)
     if hit is None:
-        hit = parts(problem, hessian)  # raises Unprintable
-        with _LOCK:
+        text_key = problem.__dict__.get("_text_key")
+        hit = _stored_parts(text_key, hessian)
+        if hit is None:
+            hit = parts(problem, hessian)  # raises Unprintable
             STATS["generated"] += 1
+            if text_key is not None:
+                _store.save(text_key, **{_PARTS_FIELD[hessian]: list(hit)})
+        with _LOCK:
             _remember(_PARTS, key, hit)
     return hit
+
+
+_PARTS_FIELD = {False: "parts", True: "parts_hessian"}
+
+
+def _stored_parts(text_key, hessian: bool) -> Parts | None:
+    """The ``Parts`` kept in the store for this text, or None (none kept, or not of the expected shape)."""
+    record = _store.load(text_key) if text_key is not None else None
+    fields = (record or {}).get(_PARTS_FIELD[hessian])
+    try:
+        n, fg, h, cells, f_only = fields
+        out = Parts(int(n), tuple(fg), None if h is None else tuple(h),
+                    None if cells is None else tuple((int(i), int(j)) for i, j in cells),
+                    None if f_only is None else tuple(f_only))
+    except (TypeError, ValueError):
+        return None
+    lines = out.fg + (out.h or ()) + (out.f_only or ())
+    return out if all(type(line) is str for line in lines) and (out.h is None) != hessian else None
 
 
 def make_spec(problem, opt, backend: str, dtype: str, path: bool) -> tuple[Spec, Any]:
@@ -140,16 +169,6 @@ def _jit(fn):
             clone.__qualname__, clone.__module__, clone.__doc__ = fn.__qualname__, fn.__module__, fn.__doc__
             hit = _JIT[fn] = numba.njit(error_model="numpy", fastmath=False)(clone)
         return hit
-
-
-def cache_dir() -> str | None:
-    """``$SYMGD_CACHE_DIR`` (default ``~/.cache/symgd``) if it exists or can be made, and is writable."""
-    d = os.environ.get("SYMGD_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "symgd")
-    try:
-        os.makedirs(d, exist_ok=True)
-    except OSError:
-        return None
-    return d if os.access(d, os.W_OK | os.X_OK) else None
 
 
 def _callee_sources(fn, seen=None, depth=3) -> list[str]:
@@ -246,7 +265,7 @@ def load(spec: Spec, update) -> Loaded:
 def warm_key(problem, opt, dtype: str):
     """The key of ``WARM`` for a job (cheap: no printing)."""
     f = form(opt)
-    return problem.expr, problem.variables, f[0], f[3], dtype
+    return problem._key, f[0], f[3], dtype
 
 
 def _compile(py_fn, spec: Spec, cached: bool):

@@ -81,7 +81,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from symgd.fused._printer import statements, typed_constants
 from symgd.optimizers._linalg import ARMIJO_C, MAX_HALVINGS
 
 
@@ -105,6 +104,8 @@ class Parts(NamedTuple):
 
 def parts(problem, hessian: bool = False) -> Parts:
     """Print f and ∇f (and the Hessian and f alone for Newton) as ``symgd.kernels`` groups them for ``cse``."""
+    from symgd.fused._printer import statements  # SymPy: only when a problem's parts are printed
+
     n = problem.n
     xs = {v: f"x_{j}" for j, v in enumerate(problem.variables)}
     fg = statements([problem.expr, *problem.gradient], xs, ["f", *(f"g_{j}" for j in range(n))], "u")
@@ -307,6 +308,8 @@ def source(spec: Spec) -> str:
     if kind != "rows":  # int32 step counts and flags (int64 ones would halve float32's SIMD lanes)
         body = [f"if steps > {INT32_STEPS}:", f"    raise ValueError('at most {INT32_STEPS} steps in one call')"] + body
     if spec.dtype == "float32":
+        from symgd.fused._printer import typed_constants
+
         body, consts = typed_constants(body)
         body = consts + body
     return "\n".join(_head(spec) + _indent(body, 1)) + "\n"

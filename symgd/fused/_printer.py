@@ -29,6 +29,8 @@ from sympy.core.mul import _keep_coeff
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
+from symgd.errors import Unprintable  # noqa: F401 - raised here, caught in symgd.fused
+
 # SymPy function class -> name in symgd.fused._scalar (called as _f_<name>)
 FUNCTIONS = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.asin: "asin",
              sp.acos: "acos", sp.atan: "atan", sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh",
@@ -39,14 +41,6 @@ MAX_POWI = 8  # x**3 .. x**8 multiply (within an ulp or two of NumPy's power, as
 _LEAVES = (sp.Symbol, sp.Number, sp.NumberSymbol)
 _LOGIC = (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.core.relational.Relational, sp.And, sp.Or, sp.Not,
           sp.logic.boolalg.BooleanAtom, sp.functions.elementary.piecewise.ExprCondPair)
-
-
-class Unprintable(ValueError):
-    """A node the scalar printer has no form for (``.name``: what to tell the user)."""
-
-    def __init__(self, name: str):
-        super().__init__(f"{name} has no scalar form")
-        self.name = name
 
 
 def _model_name(expr) -> str | None:

@@ -30,7 +30,6 @@ import os
 from collections.abc import Callable, Mapping
 
 import numpy as np
-import sympy as sp
 
 from symgd import fused
 from symgd.errors import InputError
@@ -75,6 +74,8 @@ def _as_problem(problem) -> Problem:
         problem = problem.loss_problem(symbolic=False)
     p = problem if isinstance(problem, Problem) else Problem(problem)
     if p.n == 0:
+        import sympy as sp
+
         raise InputError(f"f = {sp.sstr(p.expr)} has no variables: there is nothing to minimize")
     extra = p._constants
     if extra:
@@ -91,8 +92,8 @@ def _starts(x0, p: Problem) -> tuple[np.ndarray, np.ndarray]:
     a = np.array(a, dtype=np.float64)
     if a.ndim == 0 and p.n == 1:
         a = a.reshape(1)
-    names = ", ".join(v.name for v in p.variables)
     if a.ndim not in (1, 2) or a.shape[-1] != p.n or a.size == 0:
+        names = ", ".join(p.names)
         hint = " (several starts of a one-variable problem are a column: [[0.5], [-3.0]])" if p.n == 1 else ""
         raise InputError(f"x0 of shape {a.shape} does not fit: the problem has {p.n} variable(s) ({names}), "
                          f"so x0 must have shape ({p.n},) or (N, {p.n}){hint}")

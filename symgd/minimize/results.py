@@ -8,17 +8,16 @@ fixed number of significant digits so they are the same on every NumPy version (
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
-import sympy as sp
 
 from symgd.errors import InputError
 from symgd.optimizers import Optimizer
 from symgd.problem import Problem
-from symgd.schedules import Schedule
 
 __all__ = ["REASONS", "REASON_TEXT", "Comparison", "Run", "Status"]
 
@@ -63,6 +62,8 @@ def _vec(row, limit: int = 4) -> str:
 
 
 def _latex_num(v) -> str:
+    import sympy as sp
+
     v = float(v)
     return sp.latex(sp.Float(v, 4)) if math.isfinite(v) else (r"\text{nan}" if math.isnan(v) else
                                                             ("" if v > 0 else "-") + r"\infty")
@@ -70,7 +71,8 @@ def _latex_num(v) -> str:
 
 def _jsonable(v):
     """Hyperparameters as JSON: schedules and inner optimizers as dicts, tuples as lists, inf as "inf"."""
-    if isinstance(v, Schedule):
+    schedules = sys.modules.get("symgd.schedules")  # no formula schedule exists before that module is imported
+    if schedules is not None and isinstance(v, schedules.Schedule):
         return v.to_json()
     if isinstance(v, Optimizer):
         return {"method": v.name, "hyper": _jsonable(v.hyper)}
@@ -93,8 +95,8 @@ def _finite_list(a):
     return np.where(np.isfinite(a), a, None).tolist() if a.size else a.tolist()
 
 
-def _short(expr, limit: int = 60) -> str:
-    s = sp.sstr(expr)
+def _short(problem, limit: int = 60) -> str:
+    s = problem._printed()
     return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
@@ -207,7 +209,7 @@ class Run:
 
     def __repr__(self) -> str:
         B = len(self._code)
-        head = (f"Run({self.optimizer!r} on {_short(self.problem.expr)}, {B} start{'s' * (B != 1)}, "
+        head = (f"Run({self.optimizer!r} on {_short(self.problem)}, {B} start{'s' * (B != 1)}, "
                 f"steps={self.steps})")
         rows, more = self._rows()
         table = [("#", "status", "nit", "fun", "x"), *rows]
@@ -282,7 +284,7 @@ class Comparison(Mapping):
         widths = [max(len(row[j]) for row in table) for j in range(5)]
         lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table]
         first = next(iter(self.runs.values()))
-        head = f"Comparison on {_short(first.problem.expr)}, {len(first)} start{'s' * (len(first) != 1)}"
+        head = f"Comparison on {_short(first.problem)}, {len(first)} start{'s' * (len(first) != 1)}"
         return "\n".join([head, *lines])
 
     def _repr_latex_(self) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from symgd.errors import InputError
-from symgd.schedules import Schedule as FormulaSchedule
 
 Array = np.ndarray
 Schedule = Callable[[int], float]  # t -> learning rate, t = 1, 2, ...
@@ -145,9 +145,15 @@ def plain_key(value):
     if isinstance(value, tuple):
         parts = tuple(plain_key(v) for v in value)
         return None if any(p is None for p in parts) else (tuple, parts)
-    if isinstance(value, (bool, int, float, str, type(None), np.number, FormulaSchedule)):
+    if isinstance(value, (bool, int, float, str, type(None), np.number)) or _formula(value):
         return (type(value), value)
     return None
+
+
+def _formula(value) -> bool:
+    """A ``symgd.schedules.Schedule`` (none exists before that module is imported: SymPy stays unimported)."""
+    schedules = sys.modules.get("symgd.schedules")
+    return schedules is not None and isinstance(value, schedules.Schedule)
 
 
 def as_schedule(lr) -> Schedule:

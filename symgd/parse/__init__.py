@@ -73,6 +73,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
+from symgd._store import text_key
 from symgd.errors import ParseError
 from symgd.parse._build import Builder
 from symgd.parse._grammar import Postfix, tokenize
@@ -140,7 +141,7 @@ def parse(text: str, variables: Sequence[str] | None = None) -> tuple[sp.Expr, t
     if len(text) > MAX_LENGTH:
         raise ParseError(f"the expression has {len(text)} characters; the limit is {MAX_LENGTH}")
     text = str.__str__(text)  # a plain str, whatever subclass came in
-    key = _memo_key(text, variables)
+    key = text_key(text, variables)
     if key in _SEEN:
         return _SEEN[key]  # SymPy trees are immutable: a REPL that types the same text again shares them
     if not text.isascii():
@@ -156,12 +157,3 @@ def parse(text: str, variables: Sequence[str] | None = None) -> tuple[sp.Expr, t
 
 _SEEN: dict = {}  # (text, variables) -> parse's answer, for texts that parsed (the limits are constants)
 SEEN_MAX = 256
-
-
-def _memo_key(text: str, variables):
-    """The key of ``_SEEN`` for variables given as None, a string, or a sequence of strings; else None."""
-    if variables is None or isinstance(variables, str):
-        return text, variables
-    if isinstance(variables, (tuple, list)) and all(type(v) is str for v in variables):
-        return text, tuple(variables)
-    return None
