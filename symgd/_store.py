@@ -3,17 +3,20 @@
 Parsing, deriving and printing a typed expression takes 5-35 ms, and importing SymPy 0.2 s: most of what a
 short run from the command line, or a script run again, waits for. So the first time a text is made into
 a ``Problem``, its variables' names (and constants) are written to a small JSON record, and the printed
-f and ∇f of the compiled backends are added to it when they are first printed. The next process that
-builds ``Problem`` from the same text (and ``variables=``) reads the record instead, and imports SymPy only
-if something asks for the expression itself (``p.expr``, ``p.gradient``, a plot, LaTeX).
+f and ∇f of the compiled backends (and ``sympy.sstr`` of f, for reprs) are added when first made. The
+next process that builds ``Problem`` from the same text (and ``variables=``) reads the record instead, and
+imports SymPy only if something asks for the expression itself (``p.expr``, ``p.gradient``, critical
+points, LaTeX).
 
 Records live in ``$SYMGD_CACHE_DIR/problems`` (default ``~/.cache/symgd/problems``, the folder of the
 compiled kernels), one file per (text, variables), named by a hash of the text, the variables, this
-module's format and a fingerprint of the code that made it: symgd's source files and SymPy's version (their
-paths, sizes and modification times, as Python's own bytecode cache checks them), and Python's version.
-Changing any of them makes new names, so a stale record is never read; old files are pruned when there
-are more than ``MAX_RECORDS``. A record that cannot be read or does not have the expected shape is
-ignored; a folder that cannot be written means no records (everything still works, as before).
+module's format and a fingerprint of the code that made it: the parser, the derivatives and the printer
+of symgd, and SymPy (their files' paths, sizes and modification times, as Python's own bytecode cache
+checks them), and Python's version. Changing any of them makes new names, so a stale record is never
+read; old files are pruned when there are more than ``MAX_RECORDS``. A record that cannot be read or
+does not have the expected shape is ignored; a folder that cannot be written means no records (everything still works, only slower). The
+printed parts become kernel source that is executed, as numba's cache in the same folder is: the folder
+is the user's own, like Python's ``__pycache__``; user text never reaches it except through the printer.
 
 Layer 0: only the standard library.
 """
@@ -61,21 +64,28 @@ def text_key(text: str, variables):
     return None
 
 
+# The code whose output a record holds: the parser and the derivatives (names, constants), the printer and the
+# parts' layout (the compiled backends' printed f and ∇f), the record itself. Files and folders of symgd.
+_SOURCES = ("parse", "fused", "_symbolic.py", "problem.py", "_store.py")
+
+
 @functools.cache
 def _fingerprint() -> str:
-    """symgd's source files and SymPy's version, by path, size and mtime; and Python's version."""
+    """The sources that make a record (``_SOURCES``) and SymPy, by path, size and mtime; and Python's version."""
     root = os.path.dirname(os.path.abspath(__file__))
-    items = [sys.version]
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            if name.endswith(".py"):
-                st = os.stat(os.path.join(folder, name))
-                items.append(f"{os.path.relpath(os.path.join(folder, name), root)}:{st.st_size}:{st.st_mtime_ns}")
+    files = []
+    for name in _SOURCES:
+        path = os.path.join(root, name)
+        if os.path.isdir(path):
+            files += sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".py"))
+        else:
+            files.append(path)
     spec = importlib.util.find_spec("sympy")  # finds the package without importing it
-    for name in ("__init__.py", "release.py"):
-        path = os.path.join(os.path.dirname(spec.origin), name) if spec and spec.origin else None
-        if path and os.path.exists(path):
+    if spec and spec.origin:
+        files += [os.path.join(os.path.dirname(spec.origin), name) for name in ("__init__.py", "release.py")]
+    items = [sys.version]
+    for path in files:
+        if os.path.exists(path):
             st = os.stat(path)
             items.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
     return hashlib.sha256("\n".join(items).encode()).hexdigest()
