@@ -8,6 +8,7 @@ use (PEP 562).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from symgd.errors import BudgetError, InputError, ParseError, SymgdError
 from symgd.minimize import Comparison, Run, Status, compare, minimize  # binds symgd.minimize to the function
@@ -25,8 +26,8 @@ __all__ = ["BudgetError", "Comparison", "CriticalPoint", "CriticalPoints", "Fami
 def __getattr__(name: str):
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
-    elif name in _MODULES:
-        value = importlib.import_module(f"symgd.{name}")
+    elif name in _MODULES or (not name.startswith("__") and importlib.util.find_spec(f"symgd.{name}") is not None):
+        value = importlib.import_module(f"symgd.{name}")  # symgd.critical, symgd.fit, ... as before
     elif name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
 

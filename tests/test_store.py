@@ -166,3 +166,13 @@ def test_the_parts_of_a_stored_text_give_the_same_kernel(tmp_path):
     first, second = _child(code, str(tmp_path)), _child(code, str(tmp_path))
     assert second["src"] == first["src"] and not second["sympy"]
     assert np.isfinite(minimize(Problem("sin(x) * y^2 + exp(-y)"), "adam", [1.0, 1.0], 10).x).all()
+
+
+def test_submodules_and_public_names_are_attributes_of_the_package():
+    import symgd
+
+    assert symgd.critical.critical_points is symgd.critical_points and symgd.Kind.MINIMUM.value == "minimum"
+    assert symgd.fit.__name__ == "symgd.fit" and isinstance(symgd.__version__, str)
+    assert callable(symgd.minimize) and symgd.Problem is Problem  # the function, not the submodule
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        symgd.nope  # noqa: B018
