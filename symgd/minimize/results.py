@@ -8,7 +8,6 @@ fixed number of significant digits so they are the same on every NumPy version (
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,6 +16,7 @@ import numpy as np
 
 from symgd.errors import InputError
 from symgd.optimizers import Optimizer
+from symgd.optimizers._core import is_formula_schedule
 from symgd.problem import Problem
 
 __all__ = ["REASONS", "REASON_TEXT", "Comparison", "Run", "Status"]
@@ -71,8 +71,7 @@ def _latex_num(v) -> str:
 
 def _jsonable(v):
     """Hyperparameters as JSON: schedules and inner optimizers as dicts, tuples as lists, inf as "inf"."""
-    schedules = sys.modules.get("symgd.schedules")  # no formula schedule exists before that module is imported
-    if schedules is not None and isinstance(v, schedules.Schedule):
+    if is_formula_schedule(v):
         return v.to_json()
     if isinstance(v, Optimizer):
         return {"method": v.name, "hyper": _jsonable(v.hyper)}

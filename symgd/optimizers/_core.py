@@ -145,12 +145,12 @@ def plain_key(value):
     if isinstance(value, tuple):
         parts = tuple(plain_key(v) for v in value)
         return None if any(p is None for p in parts) else (tuple, parts)
-    if isinstance(value, (bool, int, float, str, type(None), np.number)) or _formula(value):
+    if isinstance(value, (bool, int, float, str, type(None), np.number)) or is_formula_schedule(value):
         return (type(value), value)
     return None
 
 
-def _formula(value) -> bool:
+def is_formula_schedule(value) -> bool:
     """A ``symgd.schedules.Schedule`` (none exists before that module is imported: SymPy stays unimported)."""
     schedules = sys.modules.get("symgd.schedules")
     return schedules is not None and isinstance(value, schedules.Schedule)
