@@ -114,6 +114,11 @@ def build(expr, variables) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
                               key=lambda s: natural_key(s.name)))
 
 
+def gradient(expr, variables) -> sp.Matrix:
+    """The gradient as a column (``Problem.gradient``): ``partials`` per term of a sum."""
+    return sp.Matrix(len(variables), 1, partials(expr, variables))
+
+
 def hessian(gradient, variables) -> sp.Matrix:
     """The Hessian from the gradient: the upper triangle, mirrored (see ``Problem.hessian``)."""
     n, xs = len(variables), variables

@@ -108,11 +108,9 @@ class Problem:
     @cached_property
     def gradient(self) -> sp.Matrix:
         """Column vector of first partial derivatives, in variable order (``partials``: per term of a sum)."""
-        import sympy as sp
+        from symgd._symbolic import gradient
 
-        from symgd._symbolic import partials
-
-        return sp.Matrix(self.n, 1, partials(self.expr, self.variables))
+        return gradient(self.expr, self.variables)
 
     @cached_property
     def hessian(self) -> sp.Matrix:
