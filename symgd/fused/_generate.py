@@ -1,12 +1,21 @@
 """The generated kernel: the source text of one fused loop over starts, steps and coordinates.
 
-One function, ``kernel(X, S, coef, steps, k0, k1, tile, D, tol2, zmode, out_x, out_f, out_g, out_nit,
-out_code, path, losses, R)``, runs the starts of tiles ``k0 .. k1-1`` (``tile`` starts each; a thread runs
-a range of tiles). Per step: per coordinate ``x_j, s_j = update(x_j, g_j, s_j, c)`` with
-``c = coef[t-1]``, then f and ∇f at the new point (straight-line code from the printer), then the
-runner's tests: diverged when some ``|x_j| > D`` or x, f, ∇f is not finite, converged when
+One function, ``kernel(X, S, coef, t0, steps, k0, k1, tile, D, tol2, zmode, out_x, out_f, out_g, out_nit,
+out_code, path, losses, R)``, runs steps ``t0 + 1 .. t0 + steps`` of the starts of tiles ``k0 .. k1-1``
+(``tile`` starts each; a thread runs a range of tiles). Per step: per coordinate
+``x_j, s_j = update(x_j, g_j, s_j, c)`` with ``c = coef[t-1]`` (t counts the call's steps from 1: the
+table holds this call's rows), then f and ∇f at the new point (straight-line code from the printer), then
+the runner's tests: diverged when some ``|x_j| > D`` or x, f, ∇f is not finite, converged when
 ``Σ g_j² <= tol2`` (or, with ``zmode``, every ``g_j == 0``); a finished start keeps its x, f and ∇f and
 its step goes to ``out_nit``. The NumPy runner's ``_loop`` is the reference for all of it.
+
+A run is a sequence of such calls (``_backends.execute``: chunks of steps), and the kernel's whole state
+carries over from one call to the next. The first call (``t0 == 0``) starts from X and S, evaluates f and
+∇f there and runs the step-0 tests; a later call starts each start from ``out_x``, ``out_f``,
+``out_g`` and S as the call before left them, runs only the starts whose ``out_code`` is still 0, and
+leaves the others as they are. Every call writes the state back into S (and R), and ``t0 + t`` into
+``out_nit``: int64, exact for any length of run, while the step counters inside a call may be int32.
+``path[t]`` and ``losses[t]`` are step ``t0 + t`` (row 0, the start, is written by the first call only).
 
 This module holds what every layout shares (the spec, the printed parts, the head of the kernel, the
 tests, the look-ahead, SWATS's rows); each layout of the same computation has its own module, which
@@ -48,7 +57,7 @@ import numpy as np
 TILED_MAX = 2  # "tiles" up to this n, "grid" above
 GRID_MAX = 10**9  # "rows" above this n (no n up to 200 where "rows" runs or compiles faster)
 GRID_BYTES = 16384  # "grid" tiles: about this many bytes of tile arrays (8 to 256 KiB measured: 8-32 as good)
-INT32_STEPS = 2**31 - 1  # "tiles" and "grid" count steps in int32 (fused.MAX_STEPS, far lower, comes first)
+INT32_STEPS = 2**31 - 1  # "tiles" and "grid" count a call's steps in int32 (calls are far shorter: _backends.CHUNK)
 
 
 class Parts(NamedTuple):
@@ -162,9 +171,26 @@ def row_finish(spec: Spec, i: str, sums) -> list[str]:
     return lines + [f"{at(spec, 'R', q, i)} = rn[{q}]" for q in range(spec.rows)]
 
 
-def out_flags() -> list[str]:
-    """A tile's start i: its f, step and status out of the tile's arrays ("tiles" and "grid")."""
-    return ["out_f[lo + i] = fa[i]", "out_nit[lo + i] = nt[i]", "out_code[lo + i] = st[i]"]
+def out_flags(spec: Spec) -> list[str]:
+    """A tile's start i: its f, step and status out of the tile's arrays ("tiles" and "grid"); ``nt[i]`` is -1
+    for a start that finished in an earlier call (its step stays). The step is int64: t0 plus the call's."""
+    nit = f"_sel(nt[i] >= 0, t0 + {read(spec, 'nt[i]', True)}, out_nit[lo + i])"
+    return ["out_f[lo + i] = fa[i]", f"out_nit[lo + i] = {nit}", "out_code[lo + i] = st[i]"]
+
+
+def resume_flags(code: str) -> list[str]:
+    """A later call, start i of a tile: running (al 1, nt the call's steps) if its status ``code`` is 0, else
+    finished in an earlier call (al 0, nt -1)."""
+    return [f"st[i] = {code}", "al[i] = _sel(st[i] == 0, 1, 0)", "nt[i] = _sel(st[i] == 0, steps, -1)"]
+
+
+def read(spec: Spec, item: str, integer: bool = False) -> str:
+    """``item`` as a Python float (int) in CPython, where it may be a NumPy scalar: an output array's (a NumPy
+    float divides by zero with a warning where the ``_scalar`` helpers expect Python's error), or the int32
+    step of the grid (``t0 + np.int32`` overflows where ``t0 + int`` does not)."""
+    if spec.backend == "numba":
+        return item
+    return f"int({item})" if integer else f"float({item})"
 
 
 def layout(spec: Spec) -> str:
@@ -182,7 +208,7 @@ def head(spec: Spec) -> list[str]:
             f"backend={spec.backend}, dtype={spec.dtype}",
             "# names bound at load: np, DT, _NAN, _sel, update, point, finish, _newton_dir, _f_<function> "
             "(symgd.fused._scalar)",
-            "def kernel(X, S, coef, steps, k0, k1, tile, D, tol2, zmode, out_x, out_f, out_g, out_nit, out_code, "
+            "def kernel(X, S, coef, t0, steps, k0, k1, tile, D, tol2, zmode, out_x, out_f, out_g, out_nit, out_code, "
             "path, losses, R):",
             "    B = len(X)"]
 

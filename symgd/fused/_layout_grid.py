@@ -48,8 +48,8 @@ def kernel_body(spec: Spec) -> list[str]:
     """Tiles of starts in (coordinate, start) arrays. Per step: a loop over coordinates around the update (not
     unrolled: ``nj`` is no constant to LLVM) that moves only running starts, one loop over the tile's starts
     with the printed f and ∇f, the tests as loops over coordinates into per-start sums, then the flags. A
-    finished start stays where it is, so f and ∇f evaluated there again are its own. Step 0 is the same
-    without the update: f and ∇f are printed once."""
+    finished start stays where it is, so f and ∇f evaluated there again are its own. Step 0 (the first call
+    only) is the same without the update: f and ∇f are printed once."""
     n, ns = spec.parts.n, spec.n_state
     at = lambda name, *ix: gen.at(spec, name, *ix)  # noqa: E731
     body = ["lo = k * tile", "L = min(B, lo + tile) - lo", "nj = len(X[lo])"]
@@ -59,10 +59,8 @@ def kernel_body(spec: Spec) -> list[str]:
     body += [f"ac = {_alloc_grid(spec, max(1, spec.sums))}"] if spec.rows else []
     body += [f"{a} = {gen.alloc(spec)}" for a in ("fa", "ck", "ss", "am")]
     body += [f"{a} = {gen.alloc(spec, True)}" for a in ("al", "nt", "st")]
-    body += ["for i in range(L):", "    for j in range(nj):", f"        {at('xa', 'j', 'i')} = {at('X', 'lo + i', 'j')}"]
-    body += [f"        {at('sa', q, 'j', 'i')} = {at('S', q, 'lo + i', 'j')}" for q in range(ns)]
-    body += ["    al[i] = 1", "    nt[i] = steps", "    st[i] = 0"]
-    body += ["nal = L", "for t in range(steps + 1):", "    if nal == 0:", "        break", "    t32 = np.int32(t)"]
+    body += _load(spec, at)
+    body += ["for t in range(t1, steps + 1):", "    if nal == 0:", "        break", "    t32 = np.int32(t)"]
     skip = ["if al[i] == 0:", "    continue"] if spec.backend == "python" else []  # CPython: only running starts
     state = gen.state_tuple(spec, lambda q: at("sa", q, "j", "i"))
     loop, g = gen.coef_lines(spec.n_coef)[1:], at("ga", "j", "i")  # (t32 is set above)
@@ -87,9 +85,27 @@ def kernel_body(spec: Spec) -> list[str]:
     body += ["    if t > 0:"] + gen.indent(loop, 2) + gen.indent(_grid_tests(spec, skip), 1)
     out = ["for j in range(nj):", f"    {at('out_x', 'lo + i', 'j')} = {at('xa', 'j', 'i')}",
            f"    {at('out_g', 'lo + i', 'j')} = {at('ga', 'j', 'i')}"]
-    body += ["for i in range(L):"] + gen.indent(out + gen.out_flags(), 1)
-    guard = [f"TW = {gen.tile_size(spec)}", "if tile > TW:", "    raise ValueError('tile is larger than the kernel\\'s tiles')"]
+    out += [f"    {at('S', q, 'lo + i', 'j')} = {at('sa', q, 'j', 'i')}" for q in range(ns)]
+    body += ["for i in range(L):"] + gen.indent(out + gen.out_flags(spec), 1)
+    guard = [f"TW = {gen.tile_size(spec)}", "if tile > TW:"]
+    guard += ["    raise ValueError('tile is larger than the kernel\\'s tiles')"]
+    guard += ["t1 = _sel(t0 == 0, 0, 1)"]  # a later call starts at step 1: step 0's f, ∇f and tests are done
     return guard + ["for k in range(k0, k1):"] + gen.indent(body, 1)
+
+
+def _load(spec: Spec, at) -> list[str]:
+    """A tile's starts into its arrays: the first call from X (all running), a later call as the call before
+    left them (x, ∇f, f and status from the outputs); the state from S. Then ``nal``, the running starts."""
+    ns = spec.n_state
+    load = ["for j in range(nj):"] + [f"    {at('sa', q, 'j', 'i')} = {at('S', q, 'lo + i', 'j')}" for q in range(ns)]
+    load = load if ns else []
+    first = ["for j in range(nj):", f"    {at('xa', 'j', 'i')} = {at('X', 'lo + i', 'j')}"]
+    first += ["al[i] = 1", "nt[i] = steps", "st[i] = 0"]
+    later = ["for j in range(nj):", f"    {at('xa', 'j', 'i')} = {gen.read(spec, at('out_x', 'lo + i', 'j'))}",
+             f"    {at('ga', 'j', 'i')} = {gen.read(spec, at('out_g', 'lo + i', 'j'))}"]
+    later += [f"fa[i] = {gen.read(spec, 'out_f[lo + i]')}"] + gen.resume_flags(gen.read(spec, "out_code[lo + i]", True))
+    load += ["if t0 == 0:", *gen.indent(first, 1), "else:", *gen.indent(later, 1), "nal += al[i]"]
+    return ["nal = 0", "for i in range(L):"] + gen.indent(load, 1)
 
 
 def _grid_tests(spec: Spec, skip: list[str]) -> list[str]:
@@ -97,7 +113,8 @@ def _grid_tests(spec: Spec, skip: list[str]) -> list[str]:
     ck is 0 while x is in bounds and x, f, ∇f are finite (nan otherwise), ss is Σ g_j², am is Σ |g_j|
     (0 exactly when every g_j is 0); then the flags of the starts that ran this step."""
     n, at = spec.parts.n, lambda name, *ix: gen.at(spec, name, *ix)  # noqa: E731
-    fg = [f"x_{j} = {at('xa', j, 'i')}" for j in range(n)] + gen.f_and_grad(spec) + [f"{at('ga', j, 'i')} = g_{j}" for j in range(n)]
+    fg = [f"x_{j} = {at('xa', j, 'i')}" for j in range(n)] + gen.f_and_grad(spec)
+    fg += [f"{at('ga', j, 'i')} = g_{j}" for j in range(n)]
     fg += ["fa[i] = f", "ck[i] = f - f", "ss[i] = 0.0", "am[i] = 0.0"]
     test = ["xj = " + at("xa", "j", "i"), "gj = " + at("ga", "j", "i"),
             "ck[i] = ck[i] + (gj - gj) + _sel(abs(xj) <= DL, xj - xj, _NAN)", "ss[i] = ss[i] + gj * gj",

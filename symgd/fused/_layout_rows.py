@@ -15,7 +15,8 @@ from symgd.optimizers._linalg import ARMIJO_C, MAX_HALVINGS
 
 
 def kernel_body(spec: Spec) -> list[str]:
-    """The kernel's body: for each start of tiles k0 .. k1-1, step 0 (f, ∇f, the tests), then its steps."""
+    """The kernel's body: for each start of tiles k0 .. k1-1, the first call's step 0 (f, ∇f, the tests) or, in a
+    later call, the start as the call before left it (skipped if it has finished); then its steps."""
     n, ns = spec.parts.n, spec.n_state
     body = [f"xv = {gen.alloc(spec, size=str(n))}", f"gv = {gen.alloc(spec, size=str(n))}",
             f"sv = {gen.alloc(spec, size=str(max(1, ns * n)))}"]
@@ -24,19 +25,26 @@ def kernel_body(spec: Spec) -> list[str]:
         body += [f"hb = {gen.alloc(spec, size=str(n * n))}", f"db = {gen.alloc(spec, size=str(n))}",
                  f"wb = {gen.alloc(spec, size=str(3 * n * n + 2 * n))}"]
     body += ["for i in range(k0 * tile, min(B, k1 * tile)):"]
-    one = [f"for j in range({n}):", "    xv[j] = X[i][j]"]
-    one += [f"    sv[{q * n} + j] = S[{q}][i][j]" for q in range(ns)]
-    one += [f"x_{j} = xv[{j}]" for j in range(n)] + gen.f_and_grad(spec) + [f"gv[{j}] = g_{j}" for j in range(n)]
+    first = [f"for j in range({n}):", "    xv[j] = X[i][j]"]
+    first += [f"    sv[{q * n} + j] = S[{q}][i][j]" for q in range(ns)]
+    first += [f"x_{j} = xv[{j}]" for j in range(n)] + gen.f_and_grad(spec) + [f"gv[{j}] = g_{j}" for j in range(n)]
     if spec.path:
-        one += [f"for j in range({n}):", "    path[0][i][j] = xv[j]", "losses[0][i] = f"]
-    one += _check_rows(n) + ["nt = steps", "done = 0", "if (not good) | conv:", "    nt = 0", "    done = _sel(good, 1, 2)"]
+        first += [f"for j in range({n}):", "    path[0][i][j] = xv[j]", "losses[0][i] = f"]
+    first += _check_rows(n) + ["nt = steps", "done = 0", "if (not good) | conv:", "    nt = 0",
+                               "    done = _sel(good, 1, 2)"]
+    later = [f"done = {gen.read(spec, 'out_code[i]', True)}", "if done != 0:", "    continue"]  # finished before
+    later += [f"for j in range({n}):", f"    xv[j] = {gen.read(spec, 'out_x[i][j]')}",
+              f"    gv[j] = {gen.read(spec, 'out_g[i][j]')}"] + [f"    sv[{q * n} + j] = S[{q}][i][j]" for q in range(ns)]
+    later += [f"f = {gen.read(spec, 'out_f[i]')}", "nt = steps"]
+    one = ["if t0 == 0:", *gen.indent(first, 1), "else:", *gen.indent(later, 1)]
     loop = gen.coef_lines(spec.n_coef) + (_newton_lines(spec) if spec.newton else _rows_update(spec))
     if spec.path:
         loop += [f"for j in range({n}):", "    path[t][i][j] = xv[j]", "losses[t][i] = f"]
     loop += _check_rows(n) + ["if (not good) | conv:", "    nt = t", "    done = _sel(good, 1, 2)", "    break"]
     one += ["if done == 0:", "    for t in range(1, steps + 1):"] + gen.indent(loop, 2)
-    one += [f"for j in range({n}):", "    out_x[i][j] = xv[j]", "    out_g[i][j] = gv[j]",
-            "out_f[i] = f", "out_nit[i] = nt", "out_code[i] = done"]
+    one += [f"for j in range({n}):", "    out_x[i][j] = xv[j]", "    out_g[i][j] = gv[j]"]
+    one += [f"    S[{q}][i][j] = sv[{q * n} + j]" for q in range(ns)]
+    one += ["out_f[i] = f", "out_nit[i] = t0 + nt", "out_code[i] = done"]
     return body + gen.indent(one, 1)
 
 

@@ -18,7 +18,8 @@ from symgd.fused._generate import Spec
 
 
 def kernel_body(spec: Spec) -> list[str]:
-    """The kernel's body: for each tile k0 .. k1-1, load its starts (step 0: f, ∇f, the tests), then the steps."""
+    """The kernel's body: for each tile k0 .. k1-1, load its starts (the first call: from X, with f, ∇f and the
+    step-0 tests; a later call: as the call before left them), run the steps, store the starts back."""
     n, ns = spec.parts.n, spec.n_state
     body = ["lo = k * tile", "L = min(B, lo + tile) - lo"]
     arrays = [f"xa_{j}" for j in range(n)] + [f"ga_{j}" for j in range(n)] + ["fa"]
@@ -26,16 +27,20 @@ def kernel_body(spec: Spec) -> list[str]:
     body += [f"{a} = {gen.alloc(spec)}" for a in arrays]
     body += [f"al = {gen.alloc(spec, True)}", f"nt = {gen.alloc(spec, True)}", f"st = {gen.alloc(spec, True)}"]
     body += ["nal = 0", "for i in range(L):"]
+    load = [f"sa_{q}_{j}[i] = S[{q}][lo + i][{j}]" for q in range(ns) for j in range(n)]
     first = [f"x_{j} = X[lo + i][{j}]" for j in range(n)]
-    first += [f"sa_{q}_{j}[i] = S[{q}][lo + i][{j}]" for q in range(ns) for j in range(n)]
     first += gen.f_and_grad(spec) + gen.check(n) + ["fin = (not good) | conv"]
     first += [f"xa_{j}[i] = x_{j}" for j in range(n)] + [f"ga_{j}[i] = g_{j}" for j in range(n)]
     first += _first_flags()
     if spec.path:
         first += [f"path[0][lo + i][{j}] = x_{j}" for j in range(n)] + ["losses[0][lo + i] = f"]
-    body += gen.indent(first, 1)
-    body += ["for t in range(1, steps + 1):", "    if nal == 0:", "        break", *gen.indent(gen.coef_lines(spec.n_coef), 1),
-             "    nal = 0", "    for i in range(L):"]
+    later = [f"xa_{j}[i] = {gen.read(spec, f'out_x[lo + i][{j}]')}" for j in range(n)]
+    later += [f"ga_{j}[i] = {gen.read(spec, f'out_g[lo + i][{j}]')}" for j in range(n)]
+    later += [f"fa[i] = {gen.read(spec, 'out_f[lo + i]')}"] + gen.resume_flags(gen.read(spec, "out_code[lo + i]", True))
+    load += ["if t0 == 0:", *gen.indent(first, 1), "else:", *gen.indent(later + ["nal += al[i]"], 1)]
+    body += gen.indent(load, 1)
+    body += ["for t in range(1, steps + 1):", "    if nal == 0:", "        break"]
+    body += gen.indent(gen.coef_lines(spec.n_coef), 1) + ["    nal = 0", "    for i in range(L):"]
     step = ["ok = al[i]"]
     if spec.backend == "python":
         step += ["if ok == 0:", "    continue"]  # numba computes finished starts too and drops the result
@@ -46,7 +51,8 @@ def kernel_body(spec: Spec) -> list[str]:
         step += [f"path[t][lo + i][{j}] = xa_{j}[i]" for j in range(n)] + ["losses[t][lo + i] = fa[i]"]
     body += gen.indent(step, 2) + gen.indent(_count(spec), 1)
     out = [f"out_x[lo + i][{j}] = xa_{j}[i]" for j in range(n)] + [f"out_g[lo + i][{j}] = ga_{j}[i]" for j in range(n)]
-    body += ["for i in range(L):"] + gen.indent(out + gen.out_flags(), 1)
+    out += [f"S[{q}][lo + i][{j}] = sa_{q}_{j}[i]" for q in range(ns) for j in range(n)]
+    body += ["for i in range(L):"] + gen.indent(out + gen.out_flags(spec), 1)
     return ["for k in range(k0, k1):"] + gen.indent(body, 1)
 
 
