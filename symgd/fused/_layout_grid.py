@@ -5,8 +5,9 @@ A tile's starts live in ``xa[j, i]``, ``ga[j, i]``, ``sa[q, j, i]`` whose last a
 and vectorizes nothing). Per step: a loop over coordinates (``nj``, not unrolled) around a loop over the
 tile's starts applying the update to running starts; one loop over the starts with the printed f and ∇f;
 the tests (unrolled into that loop up to ``INLINE_TESTS_MAX`` variables, else loops over coordinates
-summing into per-start arrays); then the flags. Step 0 is the same loop without the update, so f and ∇f
-are printed once: the source is the printed gradient plus O(1) lines (O(n) below ``INLINE_TESTS_MAX``).
+summing into per-start arrays); then the flags. Step 0 (in a run's first call) is the same loop without
+the update, so f and ∇f are printed once: the source is the printed gradient plus O(1) lines (O(n) below
+``INLINE_TESTS_MAX``).
 
 Measured (``benchmarks/bench_layouts.py``, 2-core machine shared with other jobs; point-steps per second
 with 1 / 2 threads, 1e4 starts, every start every step; compile seconds; chained Rosenbrock
