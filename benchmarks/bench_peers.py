@@ -303,10 +303,6 @@ def symgd_runner(spec: Spec, method: str, backend: str, dtype: str, problem=None
         run.info = r.backend_reason if r.backend_reason.startswith(r.backend) else f"{r.backend}: {r.backend_reason}"
         return np.asarray(r.x, np.float64)
 
-    if backend != "numpy":
-        from symgd.fused import MAX_STEPS
-
-        run.max_steps = MAX_STEPS  # longer runs go to NumPy (a table of coefficients per step)
     return Runner(run)
 
 

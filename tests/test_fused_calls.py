@@ -96,16 +96,16 @@ def test_a_path_that_would_not_fit_in_memory_is_refused_before_any_work():
         minimize(Problem("x^2"), "gd", np.zeros((1000, 1)), steps=10**9, path=True)
 
 
-def test_more_steps_than_a_coefficient_table_should_hold_run_on_numpy():
-    from symgd.errors import InputError
-
-    many = fused.MAX_STEPS + 1
+def test_runs_of_any_length_may_run_compiled_and_stop_when_every_start_is_done(monkeypatch):
+    many = 2**40  # no table of 2**40 rows is made: calls of chunks, rows per chunk
     backend, why = fused.choose(ROSEN, "adam", 10**5, many)
-    assert backend == "numpy" and f"more than {fused.MAX_STEPS:,} steps" in why
-    with pytest.raises(InputError, match="more than 1,048,576 steps"):
-        fused.choose(ROSEN, "adam", 1, many, backend="python")
-    run = minimize(Problem("x^2"), "gd", np.zeros((1000, 1)), steps=10**9, tol=0)  # all converge at x0
-    assert run.backend == "numpy" and run.nit.max() == 0
+    assert backend == ("numba" if fused.numba_installed() else "numpy"), why
+    assert fused.choose(ROSEN, "adam", 1, many, backend="python")[0] == "python"
+    calls, real = [], _backends._call
+    monkeypatch.setattr(_backends, "_call", lambda *a: calls.append(a[3:5]) or real(*a))
+    run = minimize(Problem("x^2"), "gd", np.zeros((3, 1)), steps=10**9, tol=0, backend="python")  # all at x0
+    assert run.backend == "python" and run.nit.tolist() == [0, 0, 0] and run.status.tolist() == ["converged"] * 3
+    assert calls == [(0, _backends.FIRST_CHUNK)]  # the first call found every start done: no second call
 
 
 @pytest.mark.skipif(not fused.numba_installed(), reason="numba is not installed (symgd[fast])")
