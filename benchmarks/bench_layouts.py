@@ -11,7 +11,7 @@ early, so the number of diverged starts is printed and must be 0). ``--only tile
 in both dtypes.
 
 Run: ``.venv/bin/python benchmarks/bench_layouts.py [--quick]``; writes ``benchmarks/results/layouts.json``
-(``layouts.quick.json`` with ``--quick``). The table in ``symgd/fused/_generate.py`` comes from
+(``layouts.quick.json`` with ``--quick``). The table in ``symgd/fused/_layout_grid.py`` comes from
 ``--only layouts,small,float32`` and ``--only tiles``.
 Timings share the machine with whatever else runs: compare rows measured in the same run.
 """

@@ -446,7 +446,7 @@ def calibrate_and_time(r: Runner, X: np.ndarray, target: float, repeats: int) ->
     one of 4x the steps; time ``repeats`` calls whose steps take about ``target`` (the call's own overhead c comes
     on top and is part of the rate). A cell whose first call already takes ``2 target`` is timed as it is."""
     r.run(X if r.full_warm else X[:64], r.unit)  # compile, fill caches
-    most = getattr(r.run, "max_steps", 10**7)  # symgd's compiled backends: at most fused.MAX_STEPS per call
+    most = 10**7
     s = r.unit
     t, x = timed(r.run, X, s)
     while t < target / 8 and s < min(10**6, most // 4):
