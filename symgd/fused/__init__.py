@@ -227,14 +227,15 @@ def _auto(p, opt, B, steps, dtype, size, compiled_ok) -> tuple[str, str]:
 
 
 def run(backend: str, problem, opt, X, steps: int, tol, diverge_at: float, dtype: str = "float64",
-        path: bool = False, threads: int | None = None):
+        path: bool = False, threads: int | None = None, flush: bool | None = None):
     """Run the generated kernel: ``(x, f, nit, code, diverged_at, path, losses, reason)`` in batch form.
 
     ``X`` is the ``(B, n)`` float64 batch of starts; ``tol`` None never converges, 0 needs every
     gradient entry exactly 0; ``path`` records iterates and f (``(T+1, B, n)`` and ``(T+1, B)`` with T
     the largest ``nit``, finished starts repeating their last point) as the NumPy loop does. ``code``
     is 0 max_steps, 1 converged, 2 diverged; ``reason`` indexes ``symgd.minimize.results.REASONS``.
-    ``threads`` (numba): None for ``default_threads()``.
+    ``threads`` (numba): None for ``default_threads()``. ``flush`` (numba): subnormal numbers are zero while
+    the kernel runs (``_fpu``); None flushes in float32 only.
     """
     from symgd.minimize import classify  # lazy: symgd.minimize imports this package
 
@@ -245,7 +246,7 @@ def run(backend: str, problem, opt, X, steps: int, tol, diverge_at: float, dtype
         _backends.WARM.add(_backends.warm_key(problem, opt, dtype))
     job = _backends.prepare(loaded, opt.fused, X, int(steps), tol, diverge_at, _backends.coef_key(opt))
     B = X.shape[0]
-    P, L = _backends.execute(loaded, job, B, threads)
+    P, L = _backends.execute(loaded, job, B, threads, dtype == "float32" if flush is None else bool(flush))
     x, f, g, nit, code = job.out
     code = code.astype(np.int8)
     bad = np.flatnonzero(code == 2)  # the kernel tells diverged from converged; classify says why (few rows)

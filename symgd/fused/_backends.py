@@ -33,7 +33,7 @@ import numpy as np
 
 from symgd import _store
 from symgd._store import cache_dir
-from symgd.fused import _scalar
+from symgd.fused import _fpu, _scalar
 from symgd.fused._generate import Parts, Spec, parts, source, tile_size
 from symgd.optimizers._core import Fused, plain_key
 from symgd.optimizers.newton import NewtonForm
@@ -398,10 +398,10 @@ def chunks(steps: int):
         k = min(2 * k, CHUNK)
 
 
-def execute(loaded: Loaded, job: Job, B: int, threads: int | None = None) -> tuple:
+def execute(loaded: Loaded, job: Job, B: int, threads: int | None = None, flush: bool = False) -> tuple:
     """Run the kernel for all the job's steps: one call per chunk of steps (``chunks``), each over all tiles,
     split between threads (numba, big runs) or in this thread. After a call that leaves no start running,
-    the rest are not made.
+    the rest are not made. ``flush``: numba kernels run with subnormal numbers flushed to zero (``_fpu``).
 
     Returns ``(path, losses)`` with path (else ``(None, None)``): ``(T + 1, B, n)`` and ``(T + 1, B)``, T the
     largest nit, each call's rows up to its last step run (a start's rows past its own nit are not written).
@@ -415,7 +415,7 @@ def execute(loaded: Loaded, job: Job, B: int, threads: int | None = None) -> tup
         coef = coef.tolist() if spec.backend == "python" else np.ascontiguousarray(coef, dtype=dt)
         rows, width = (k + 1, B) if spec.path else (1, 1)
         path, loss = np.empty((rows, width, n), dt), np.empty((rows, width), dt)
-        _call(loaded, job, coef, t0, k, tile, bounds, path, loss)
+        _call(loaded, job, coef, t0, k, tile, bounds, path, loss, flush and spec.backend == "numba")
         if spec.path:
             last = int(nit.max()) - t0 if B else 0  # the call's last row written
             paths.append(path[min(t0, 1):last + 1])  # (a later call's row 0 is the call before's last)
@@ -440,11 +440,14 @@ def _plan(spec: Spec, B: int, steps: int, threads: int | None) -> tuple[int, lis
     return tile, [ntiles * k // threads for k in range(threads + 1)]
 
 
-def _call(loaded: Loaded, job: Job, coef, t0: int, k: int, tile: int, bounds: list[int], path, losses) -> None:
+def _call(loaded: Loaded, job: Job, coef, t0: int, k: int, tile: int, bounds: list[int], path, losses,
+          flush: bool) -> None:
     """One kernel call: steps t0 + 1 .. t0 + k of every tile, the first share in this thread."""
 
     def call(k0, k1):
-        loaded.fn(job.X, job.S, coef, t0, k, k0, k1, tile, job.D, job.tol2, job.zmode, *job.out, path, losses, job.R)
+        with _fpu.flushing(flush):
+            loaded.fn(job.X, job.S, coef, t0, k, k0, k1, tile, job.D, job.tol2, job.zmode, *job.out, path, losses,
+                      job.R)
 
     if len(bounds) == 2:
         call(bounds[0], bounds[1])

@@ -131,7 +131,7 @@ def _limit_numba_threads(backend: str) -> None:
     numba.set_num_threads(max(1, min(int(nthreads), numba.config.NUMBA_NUM_THREADS)))
 
 
-def _run_chunk(payload, X, lo, tile, steps, tol, diverge_at, path, noise, backend, dtype):
+def _run_chunk(payload, X, lo, tile, steps, tol, diverge_at, path, noise, backend, dtype, flush=None):
     """On a worker: the local runner on rows ``lo:lo+len(X)``, ``tile`` rows at a time.
 
     Returns the batch-form results and the backend that ran, or ``(error type, first line)`` of a SymgdError.
@@ -145,7 +145,7 @@ def _run_chunk(payload, X, lo, tile, steps, tol, diverge_at, path, noise, backen
         for a in range(0, len(X), tile):
             step_opt = opt if noise is None else _noisy(opt, noise, lo + a)
             run = minimize(problem, step_opt, X[a:a + tile], steps, tol=tol, diverge_at=diverge_at, path=path,
-                           backend=backend, dtype=dtype)
+                           backend=backend, dtype=dtype, flush_subnormals=flush)
             parts.append((run._x, run._fun, run._nit, run._code, run._diverged_at, run._path, run._losses,
                           run._reason))
     except SymgdError as e:  # returned, not raised: the client re-raises it without a remote traceback
@@ -177,14 +177,14 @@ def _concat(parts: list[tuple], keep_path: bool) -> tuple:
 
 
 def run_distributed(client, problem: Problem, opt, X: np.ndarray, steps: int, *, tol, diverge_at, path, noise,
-                    backend, dtype, chunk: int | None = None, tile: int | None = None):
+                    backend, dtype, flush=None, chunk: int | None = None, tile: int | None = None):
     """Run ``opt`` from the ``(B, n)`` starts ``X`` in chunks on the workers of a Dask ``client``.
 
     Parameters
     ----------
     client : distributed.Client
         A running, synchronous client.
-    problem, opt, X, steps, tol, diverge_at, path, noise, backend, dtype
+    problem, opt, X, steps, tol, diverge_at, path, noise, backend, dtype, flush
         As prepared by :func:`symgd.minimize.minimize` (``noise`` is ``(eta, gamma, seed)`` or None).
     chunk : int or None
         Starts per task; None: about three tasks per worker thread.
@@ -207,7 +207,7 @@ def run_distributed(client, problem: Problem, opt, X: np.ndarray, steps: int, *,
     rows = _tile(B, X.shape[1], used, noise, tile)
     [payload] = client.scatter([(_portable(problem), opt)], broadcast=True, hash=False)
     futures = [client.submit(_run_chunk, payload, X[lo:hi], lo, rows, steps, tol, diverge_at, path, noise, used,
-                             dtype, pure=False) for lo, hi in zip(edges, edges[1:])]
+                             dtype, flush, pure=False) for lo, hi in zip(edges, edges[1:])]
     parts = client.gather(futures)
     del futures, payload
     for r in parts:
