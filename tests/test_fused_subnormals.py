@@ -62,3 +62,18 @@ def test_threads_flush_and_restore_too():
 def test_bad_flush_values_are_refused():
     with pytest.raises(InputError, match="flush_subnormals must be True, False or None"):
         _halving(5, flush_subnormals="yes")
+
+
+@needs_numba
+@pytest.mark.skipif(not x86, reason="flushing needs x86-64's MXCSR")
+def test_the_command_line_flag(capsys):
+    import json
+
+    from symgd.cli import main
+
+    argv = ["run", "x^2", "--method", "gd", "--lr", "0.25", "--x0", "1", "--tol", "0", "--steps", "1060",
+            "--backend", "numba", "--json"]
+    assert main([*argv, "--flush-subnormals", "yes"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["x"] == [[2.0**-1022]] and out["backend_reason"].endswith("subnormal numbers flushed to zero")
+    assert main(argv) == 0 and json.loads(capsys.readouterr().out)["x"] == [[2.0**-1060]]

@@ -117,6 +117,9 @@ def build_parser(handlers: Mapping[str, Callable]) -> argparse.ArgumentParser:
         p.add_argument("--path", action="store_true", help="record and output every iterate")
         p.add_argument("--backend", default="auto", help="auto, numpy, python or numba (default auto)")
         p.add_argument("--dtype", default="float64", help="float64 or float32 (float32 needs numba)")
+        p.add_argument("--flush-subnormals", choices=("yes", "no"),
+                       help="numba: numbers below the smallest normal float are 0 while running (faster long runs; "
+                            "default: yes for float32, no for float64)")
         p.add_argument("--memory", type=float, help=PATH_MEMORY_HELP)
         if name == "compare":
             _add_output_options(p, "also draw the race: plot.png (contours/loss curves) or anim.gif",

@@ -131,6 +131,8 @@ def run_options(args, problem):
             BACKENDS, DTYPES = ("auto", "numpy"), ("float64",)
         options["backend"] = choice(args.backend, BACKENDS, "--backend")
         options["dtype"] = choice(args.dtype, DTYPES, "--dtype")
+    if getattr(args, "flush_subnormals", None) is not None:
+        options["flush_subnormals"] = args.flush_subnormals == "yes"
     return options, x0
 
 
