@@ -36,7 +36,7 @@ os.environ.setdefault("SYMGD_CACHE_DIR", tempfile.mkdtemp(prefix="symgd-bench-la
 
 import symgd as sg  # noqa: E402
 from symgd import fused  # noqa: E402
-from symgd.fused import _backends, _generate  # noqa: E402
+from symgd.fused import _backends, _generate, _run  # noqa: E402
 from symgd.optimizers import get  # noqa: E402
 
 HYPER = {"styblinski": {"gd": {"lr": 1e-2}, "momentum": {"lr": 1e-2, "momentum": 0.9}, "adam": {"lr": 1e-2}},
@@ -60,8 +60,8 @@ def force(kind: str, tiled_max: int = TILED_MAX) -> None:
     """Make ``layout`` pick ``kind`` for n > ``tiled_max`` ("tiles" up to it)."""
     _generate.TILED_MAX = tiled_max
     _generate.GRID_MAX = 10**9 if kind == "grid" else tiled_max
-    for cache in ("_BY_SPEC", "_TILES"):  # per spec: the layout is not part of a spec
-        getattr(_backends, cache, {}).clear()
+    _backends._BY_SPEC.clear()  # per spec: the layout is not part of a spec
+    _run._TILES.clear()
 
 
 def compile_seconds(p, opt, dtype="float64") -> float:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from symgd import Problem, fused, minimize, schedules
-from symgd.fused import _backends
+from symgd.fused import _backends, _run
 from symgd.optimizers import get
 
 ROSEN = Problem("(1 - x)^2 + 100*(y - x^2)^2")
@@ -27,16 +27,16 @@ def fresh_rows(opt, steps):
                                            ("adam", {"lr": schedules.cosine(0.1, 40)}), ("momentum", {"momentum": 0.5})])
 def test_coefficient_rows_are_kept_and_extended_exactly(method, hyper):
     opt = get(method, **hyper)
-    key = _backends.coef_key(opt)
+    key = _run.coef_key(opt)
     assert key is not None
-    _backends._TABLES.pop(key, None)
-    short = _backends.coef_table(opt.fused.coefs, len(opt.fused.coefs(1)), 7, key).copy()
-    long = _backends.coef_table(opt.fused.coefs, len(opt.fused.coefs(1)), 50, key)  # extends the 7 rows
-    again = _backends.coef_table(opt.fused.coefs, len(opt.fused.coefs(1)), 20, key)  # a prefix of the kept rows
+    _run._TABLES.pop(key, None)
+    short = _run.coef_table(opt.fused.coefs, len(opt.fused.coefs(1)), 7, key).copy()
+    long = _run.coef_table(opt.fused.coefs, len(opt.fused.coefs(1)), 50, key)  # extends the 7 rows
+    again = _run.coef_table(opt.fused.coefs, len(opt.fused.coefs(1)), 20, key)  # a prefix of the kept rows
     np.testing.assert_array_equal(short, fresh_rows(opt, 7))
     np.testing.assert_array_equal(long, fresh_rows(opt, 50))
     np.testing.assert_array_equal(again, fresh_rows(opt, 20))
-    assert len(_backends._TABLES[key]) == 50
+    assert len(_run._TABLES[key]) == 50
 
 
 def test_rows_of_a_python_function_schedule_are_never_kept():
@@ -47,8 +47,8 @@ def test_rows_of_a_python_function_schedule_are_never_kept():
         return 0.01
 
     opt = get("adam", lr=lr)
-    assert _backends.coef_key(opt) is None  # the function could change between calls: no key
-    assert _backends.coef_key(get("lookahead", inner="adam")) is None  # an inner Optimizer: no key either
+    assert _run.coef_key(opt) is None  # the function could change between calls: no key
+    assert _run.coef_key(get("lookahead", inner="adam")) is None  # an inner Optimizer: no key either
     minimize(ROSEN, opt, STARTS, steps=5, tol=None, backend="python")
     minimize(ROSEN, opt, STARTS, steps=5, tol=None, backend="python")
     assert calls.count(1) >= 2  # computed on each call
@@ -70,8 +70,9 @@ def test_a_cached_run_equals_a_run_with_empty_caches(monkeypatch):
     opt = get("adam", lr=0.01)
     first = minimize(ROSEN, "adam", STARTS, steps=40, lr=0.01, tol=None, backend="python")
     again = minimize(ROSEN, "adam", STARTS, steps=40, lr=0.01, tol=None, backend="python")
-    for name in ("_TABLES", "_BY_SPEC", "_KERNELS", "_NCOEF", "_TILES", "_PARTS"):
-        monkeypatch.setattr(_backends, name, {})
+    for module, name in ((_run, "_TABLES"), (_backends, "_BY_SPEC"), (_backends, "_KERNELS"),
+                         (_backends, "_NCOEF"), (_run, "_TILES"), (_backends, "_PARTS")):
+        monkeypatch.setattr(module, name, {})
     cold = minimize(Problem("(1 - x)^2 + 100*(y - x^2)^2"), opt, STARTS, steps=40, tol=None, backend="python")
     for run in (again, cold):
         np.testing.assert_array_equal(run.x, first.x)
@@ -101,11 +102,11 @@ def test_runs_of_any_length_may_run_compiled_and_stop_when_every_start_is_done(m
     backend, why = fused.choose(ROSEN, "adam", 10**5, many)
     assert backend == ("numba" if fused.numba_installed() else "numpy"), why
     assert fused.choose(ROSEN, "adam", 1, many, backend="python")[0] == "python"
-    calls, real = [], _backends._call
-    monkeypatch.setattr(_backends, "_call", lambda *a: calls.append(a[3:5]) or real(*a))
+    calls, real = [], _run._call
+    monkeypatch.setattr(_run, "_call", lambda *a: calls.append(a[3:5]) or real(*a))
     run = minimize(Problem("x^2"), "gd", np.zeros((3, 1)), steps=10**9, tol=0, backend="python")  # all at x0
     assert run.backend == "python" and run.nit.tolist() == [0, 0, 0] and run.status.tolist() == ["converged"] * 3
-    assert calls == [(0, _backends.FIRST_CHUNK)]  # the first call found every start done: no second call
+    assert calls == [(0, _run.FIRST_CHUNK)]  # the first call found every start done: no second call
 
 
 @pytest.mark.skipif(not fused.numba_installed(), reason="numba is not installed (symgd[fast])")

@@ -21,7 +21,7 @@ import sympy as sp
 from optimizer_meta import scalar_form_configs
 
 from symgd import Problem, fused
-from symgd.fused import _backends, _generate
+from symgd.fused import _backends, _generate, _run
 from symgd.minimize import minimize
 from symgd.optimizers import get
 
@@ -47,8 +47,8 @@ def chunked(monkeypatch, problem, method, kw, backend, dtype="float64", steps=ST
     """The run in calls of ``first``, 2 first, ... up to ``chunk`` steps, and the same run in one call."""
     runs = []
     for c, f in ((chunk, first), (10**9, 10**9)):
-        monkeypatch.setattr(_backends, "CHUNK", c)
-        monkeypatch.setattr(_backends, "FIRST_CHUNK", f)
+        monkeypatch.setattr(_run, "CHUNK", c)
+        monkeypatch.setattr(_run, "FIRST_CHUNK", f)
         runs.append(minimize(problem, method, STARTS[:, :problem.n], steps=steps, tol=tol, diverge_at=D, path=True,
                              backend=backend, dtype=dtype, **kw))
     return runs
@@ -107,8 +107,8 @@ def test_numba_threads_in_chunks_equal_one_call(monkeypatch):
     X = np.random.default_rng(5).uniform(-2, 2, (2000, 2)) * [1.0, 4.5]
     opt, out = get("momentum", lr=0.02), []
     for c, f in ((7, 1), (10**9, 10**9)):
-        monkeypatch.setattr(_backends, "CHUNK", c)
-        monkeypatch.setattr(_backends, "FIRST_CHUNK", f)
+        monkeypatch.setattr(_run, "CHUNK", c)
+        monkeypatch.setattr(_run, "FIRST_CHUNK", f)
         out.append(fused.run("numba", P2, opt, X, 100, 1e-3, D, path=True, threads=2))
     code = out[1][3]
     assert (code == 0).any() and (code == 1).any() and (code == 2).any()
@@ -120,13 +120,13 @@ def test_a_run_past_2_to_the_20_steps_runs_compiled_and_matches_the_closed_form(
     """GD on x²: x_t = (1 - 2 lr)^t x0 (each step rounds: ~1e-10 relative after 10^6 steps)."""
     backend = "numba" if fused.numba_installed() else "python"
     steps, lr, x0 = 2**20 + 12_345, 1e-7, 3.0
-    calls, real = [], _backends._call
-    monkeypatch.setattr(_backends, "_call", lambda *a: calls.append(a[3:5]) or real(*a))
+    calls, real = [], _run._call
+    monkeypatch.setattr(_run, "_call", lambda *a: calls.append(a[3:5]) or real(*a))
     run = minimize(Problem("x^2"), "gd", [x0], steps=steps, lr=lr, tol=None, backend=backend)
     assert run.backend == backend and run.nit == steps and run.status == "max_steps"
     np.testing.assert_allclose(run.x[0], x0 * (1 - 2 * lr) ** steps, rtol=1e-8)
     assert [t0 for t0, _ in calls] == list(np.cumsum([0] + [k for _, k in calls[:-1]]))  # consecutive steps
-    assert sum(k for _, k in calls) == steps and max(k for _, k in calls) == _backends.CHUNK
+    assert sum(k for _, k in calls) == steps and max(k for _, k in calls) == _run.CHUNK
 
 
 @pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=needs_numba)])
@@ -139,7 +139,7 @@ def test_step_counts_past_2_to_the_31_are_exact(monkeypatch, backend):
         X = STARTS[[2, 0, 1, 6], :problem.n]  # runs on; converged, diverged at step 0; diverges at step 4
         out = {}
         for t_second in (3, t0):
-            monkeypatch.setattr(_backends, "chunks", lambda steps, t=t_second: iter([(0, 3), (t, 4)]))
+            monkeypatch.setattr(_run, "chunks", lambda steps, t=t_second: iter([(0, 3), (t, 4)]))
             out[t_second] = fused.run(backend, problem, opt, X, 7, 1e-6, D)
         (x, f, nit, code, *_), big = out[3], out[t0]
         assert code.tolist() == [0, 1, 2, 2] and nit.tolist() == [7, 0, 0, 4]
@@ -150,12 +150,12 @@ def test_step_counts_past_2_to_the_31_are_exact(monkeypatch, backend):
 
 @pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=needs_numba)])
 def test_no_call_and_no_path_rows_after_every_start_has_finished(monkeypatch, backend):
-    calls, real = [], _backends._call
-    monkeypatch.setattr(_backends, "_call", lambda *a: calls.append((a[3], a[4], a[7].shape)) or real(*a))
+    calls, real = [], _run._call
+    monkeypatch.setattr(_run, "_call", lambda *a: calls.append((a[3], a[4], a[7].shape)) or real(*a))
     run = minimize(Problem("x^2 + y^2"), "gd", [[1.0, 2.0], [0.5, 0.0]], steps=10**6, lr=0.25, tol=1e-12,
                    path=True, backend=backend)
     assert run.status.tolist() == ["converged"] * 2 and run.nit.max() < 60 and run.path.shape == (run.nit.max() + 1, 2, 2)
-    assert calls == [(0, _backends.FIRST_CHUNK, (_backends.FIRST_CHUNK + 1, 2, 2))]  # one call, rows for it only
+    assert calls == [(0, _run.FIRST_CHUNK, (_run.FIRST_CHUNK + 1, 2, 2))]  # one call, rows for it only
     early = run.nit.argmin()  # its rows past its last step repeat its last point
     assert (run.path[run.nit[early]:, early] == run.x[early]).all()
     assert (run.losses[run.nit[early]:, early] == run.fun[early]).all()
@@ -166,25 +166,25 @@ def test_coefficient_rows_from_any_step(monkeypatch):
     coefs, nc = opt.fused.coefs, len(opt.fused.coefs(1))
     fresh = np.array([tuple(coefs(t)) for t in range(1, 301)])
     key = ("test_fused_chunks", 1)
-    monkeypatch.setitem(_backends._TABLES, key, fresh[:0])
-    got = [_backends.coef_table(coefs, nc, k, key, t0, upto=300) for t0, k in ((0, 10), (10, 20), (30, 45))]
+    monkeypatch.setitem(_run._TABLES, key, fresh[:0])
+    got = [_run.coef_table(coefs, nc, k, key, t0, upto=300) for t0, k in ((0, 10), (10, 20), (30, 45))]
     np.testing.assert_array_equal(np.concatenate(got), fresh[:75])
-    assert len(_backends._TABLES[key]) == 75  # each call asked for more than twice the kept rows
-    np.testing.assert_array_equal(_backends.coef_table(coefs, nc, 5, key, 75, upto=120), fresh[75:80])
-    assert len(_backends._TABLES[key]) == 120  # twice 75, but the run ends at 120
-    np.testing.assert_array_equal(_backends.coef_table(coefs, nc, 10, key, 120, upto=1000), fresh[120:130])
-    assert len(_backends._TABLES[key]) == 240  # twice 120
-    np.testing.assert_array_equal(_backends.coef_table(coefs, nc, 100, None, 200), fresh[200:])  # no key
-    monkeypatch.setattr(_backends, "TABLE_BYTES", 8 * nc * 250)  # keep at most 250 rows
-    np.testing.assert_array_equal(_backends.coef_table(coefs, nc, 40, key, 230), fresh[230:270])  # kept + new
-    assert len(_backends._TABLES[key]) == 240
+    assert len(_run._TABLES[key]) == 75  # each call asked for more than twice the kept rows
+    np.testing.assert_array_equal(_run.coef_table(coefs, nc, 5, key, 75, upto=120), fresh[75:80])
+    assert len(_run._TABLES[key]) == 120  # twice 75, but the run ends at 120
+    np.testing.assert_array_equal(_run.coef_table(coefs, nc, 10, key, 120, upto=1000), fresh[120:130])
+    assert len(_run._TABLES[key]) == 240  # twice 120
+    np.testing.assert_array_equal(_run.coef_table(coefs, nc, 100, None, 200), fresh[200:])  # no key
+    monkeypatch.setattr(_run, "TABLE_BYTES", 8 * nc * 250)  # keep at most 250 rows
+    np.testing.assert_array_equal(_run.coef_table(coefs, nc, 40, key, 230), fresh[230:270])  # kept + new
+    assert len(_run._TABLES[key]) == 240
 
 
 def test_chunks_double_up_to_the_chunk_size(monkeypatch):
-    monkeypatch.setattr(_backends, "FIRST_CHUNK", 2)
-    monkeypatch.setattr(_backends, "CHUNK", 8)
-    assert list(_backends.chunks(40)) == [(0, 2), (2, 4), (6, 8), (14, 8), (22, 8), (30, 8), (38, 2)]
-    assert list(_backends.chunks(0)) == [(0, 0)]  # step 0's tests still run
+    monkeypatch.setattr(_run, "FIRST_CHUNK", 2)
+    monkeypatch.setattr(_run, "CHUNK", 8)
+    assert list(_run.chunks(40)) == [(0, 2), (2, 4), (6, 8), (14, 8), (22, 8), (30, 8), (38, 2)]
+    assert list(_run.chunks(0)) == [(0, 0)]  # step 0's tests still run
     _, _, nit, code, _, path, _, _ = fused.run("python", P2, get("adam"), STARTS[:3, :2], 0, 1e-6, D, path=True)
     assert nit.tolist() == [0, 0, 0] and code.tolist() == [1, 2, 0] and path.shape == (1, 3, 2)
 

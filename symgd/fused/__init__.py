@@ -15,7 +15,7 @@ runs every start for all its steps in place, with no temporaries. The same sourc
   (``$SYMGD_CACHE_DIR``, default ``~/.cache/symgd``).
 
 A run of any length is a sequence of kernel calls, each over a chunk of steps (1,024, then twice as many
-per call up to ``_backends.CHUNK`` = 65,536) with that chunk's coefficient rows; every start's state carries
+per call up to ``_run.CHUNK`` = 65,536) with that chunk's coefficient rows; every start's state carries
 over from one call to the next, so the result is the one-call result bit for bit. No call is made once
 every start has finished, and ``path`` rows are made per call: a run of 10**6 steps whose starts converge
 at step 10 makes 1,025 rows. (Measured: Adam 2-D, 1e4 starts, one thread, 2**17 steps: calls of 2**16
@@ -63,8 +63,9 @@ import sys
 import numpy as np
 
 from symgd.errors import InputError, Unprintable
-from symgd.fused import _backends
-from symgd.fused._backends import STATS, cache_dir, default_threads, form, load, make_spec
+from symgd.fused import _backends, _run
+from symgd.fused._backends import STATS, cache_dir, form, load, make_spec
+from symgd.fused._run import default_threads
 from symgd.optimizers import get
 from symgd.problem import Problem
 
@@ -244,9 +245,9 @@ def run(backend: str, problem, opt, X, steps: int, tol, diverge_at: float, dtype
     loaded = load(spec, update)
     if backend == "numba":
         _backends.WARM.add(_backends.warm_key(problem, opt, dtype))
-    job = _backends.prepare(loaded, opt.fused, X, int(steps), tol, diverge_at, _backends.coef_key(opt))
+    job = _run.prepare(loaded, opt.fused, X, int(steps), tol, diverge_at, _run.coef_key(opt))
     B = X.shape[0]
-    P, L = _backends.execute(loaded, job, B, threads, dtype == "float32" if flush is None else bool(flush))
+    P, L = _run.execute(loaded, job, B, threads, dtype == "float32" if flush is None else bool(flush))
     x, f, g, nit, code = job.out
     code = code.astype(np.int8)
     bad = np.flatnonzero(code == 2)  # the kernel tells diverged from converged; classify says why (few rows)

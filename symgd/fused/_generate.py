@@ -9,7 +9,7 @@ the runner's tests: diverged when some ``|x_j| > D`` or x, f, ∇f is not finite
 ``Σ g_j² <= tol2`` (or, with ``zmode``, every ``g_j == 0``); a finished start keeps its x, f and ∇f and
 its step goes to ``out_nit``. The NumPy runner's ``_loop`` is the reference for all of it.
 
-A run is a sequence of such calls (``_backends.execute``: chunks of steps), and the kernel's whole state
+A run is a sequence of such calls (``_run.execute``: chunks of steps), and the kernel's whole state
 carries over from one call to the next. The first call (``t0 == 0``) starts from X and S, evaluates f and
 ∇f there and runs the step-0 tests; a later call starts each start from ``out_x``, ``out_f``,
 ``out_g`` and S as the call before left them, runs only the starts whose ``out_code`` is still 0, and
@@ -57,7 +57,7 @@ import numpy as np
 TILED_MAX = 2  # "tiles" up to this n, "grid" above
 GRID_MAX = 10**9  # "rows" above this n (no n up to 200 where "rows" runs or compiles faster)
 GRID_BYTES = 16384  # "grid" tiles: about this many bytes of tile arrays (8 to 256 KiB measured: 8-32 as good)
-INT32_STEPS = 2**31 - 1  # "tiles" and "grid" count a call's steps in int32 (calls are far shorter: _backends.CHUNK)
+INT32_STEPS = 2**31 - 1  # "tiles" and "grid" count a call's steps in int32 (calls are far shorter: _run.CHUNK)
 
 
 class Parts(NamedTuple):
