@@ -459,7 +459,8 @@ def measure(peer: str, spec: Spec, method: str, X: np.ndarray, target: float, re
 
 def calibrate_and_time(r: Runner, X: np.ndarray, target: float, repeats: int, segment: int = SEGMENT) -> dict:
     """Warm up on the timed starts; grow the steps (at most ``segment`` per call) until a call takes ``target / 8``;
-    fit ``time = c + a * steps`` from that call and one of 4x the steps; a repeat is ``calls`` calls of ``steps``
+    fit ``time = c + a * steps`` from that call and one of 4x the steps (or more, until the two differ by
+    ``target / 8``); a repeat is ``calls`` calls of ``steps``
     steps, each from the starts, about ``target`` seconds (the call's own overhead c is part of the rate).
     A cell whose first call already takes ``2 target`` is timed as it is.
 
@@ -468,6 +469,10 @@ def calibrate_and_time(r: Runner, X: np.ndarray, target: float, repeats: int, se
     r.run(X, r.unit)  # compile, fill caches, and touch arrays of the timed sizes
     most = min(getattr(r.run, "max_steps", 10**7), segment or 10**7)  # symgd's compiled backends: fused.MAX_STEPS
     most = max(r.unit, most // r.unit * r.unit)
+    def best(steps):  # the first call of a new length may do one-off work (symgd: coefficient rows): take two
+        t1, out = timed(r.run, X, steps)
+        return (min(t1, timed(r.run, X, steps)[0]) if t1 < target else t1), out
+
     s, grow = r.unit, min(10**6, most // 4 // r.unit * r.unit)  # s: a multiple of the unit, up to a quarter of most
     t, x = timed(r.run, X, s)
     while t < target / 8 and s < grow:
@@ -476,10 +481,12 @@ def calibrate_and_time(r: Runner, X: np.ndarray, target: float, repeats: int, se
     if s == r.unit and t >= 2 * target:  # a slow cell: the calibration call is the first repeat
         steps, calls, times = s, 1, [t]
     else:
+        t = min(t, timed(r.run, X, s)[0]) if t < target else t
         s4 = min(4 * s, most)
-        t4, x = timed(r.run, X, s4)
-        if t4 < target / 2:  # the first call of a new length may do one-off work (symgd: coefficient rows)
-            t4 = min(t4, timed(r.run, X, s4)[0])
+        t4, x = best(s4)
+        while t4 - t < target / 8 and s4 < most:  # a slope from a difference well above one call's noise (a call
+            s4 = min(most, 4 * s4)  # may cost far more than its steps: 0.1 s to set up 1e6 starts in 10-D)
+            t4, x = best(s4)
         a = max((t4 - t) / (s4 - s), t4 / s4 / 5) if s4 > s else t / s  # seconds per step, kept from noise near 0
         steps = s * max(1, min(most // s, round(target / a / s)))
         per_call = max(t4 + a * (steps - s4), a * steps)  # c + a * steps, c from the 4x call
