@@ -459,16 +459,17 @@ def measure(peer: str, spec: Spec, method: str, X: np.ndarray, target: float, re
 
 def calibrate_and_time(r: Runner, X: np.ndarray, target: float, repeats: int, segment: int = SEGMENT) -> dict:
     """Warm up on the timed starts; grow the steps (at most ``segment`` per call) until a call takes ``target / 8``;
-    fit ``time = c + a * steps`` from that call and one of 4x the steps (or more, until the two differ by
-    ``target / 8``); a repeat is ``calls`` calls of ``steps``
-    steps, each from the starts, about ``target`` seconds (the call's own overhead c is part of the rate).
-    A cell whose first call already takes ``2 target`` is timed as it is.
+    fit ``time = c + a * steps`` from that call and one of 4x the steps (again from a call of the steps so
+    chosen, while they are more); a repeat is ``calls`` calls of ``steps`` steps, each from the starts, about
+    ``target`` seconds (the call's own overhead c is part of the rate). A cell whose first call already takes
+    ``2 target`` is timed as it is.
 
     Every call starts afresh from ``X``, so the timed steps are the first ``steps`` of each start: no start has
     converged exactly long enough for its optimizer state to decay into subnormal numbers (see ``SEGMENT``)."""
     r.run(X, r.unit)  # compile, fill caches, and touch arrays of the timed sizes
     most = min(getattr(r.run, "max_steps", 10**7), segment or 10**7)  # symgd's compiled backends: fused.MAX_STEPS
     most = max(r.unit, most // r.unit * r.unit)
+
     def best(steps):  # the first call of a new length may do one-off work (symgd: coefficient rows): take two
         t1, out = timed(r.run, X, steps)
         return (min(t1, timed(r.run, X, steps)[0]) if t1 < target else t1), out
@@ -483,13 +484,14 @@ def calibrate_and_time(r: Runner, X: np.ndarray, target: float, repeats: int, se
     else:
         t = min(t, timed(r.run, X, s)[0]) if t < target else t
         s4 = min(4 * s, most)
-        t4, x = best(s4)
-        while t4 - t < target / 8 and s4 < most:  # a slope from a difference well above one call's noise (a call
-            s4 = min(most, 4 * s4)  # may cost far more than its steps: 0.1 s to set up 1e6 starts in 10-D)
-            t4, x = best(s4)
-        a = max((t4 - t) / (s4 - s), t4 / s4 / 5) if s4 > s else t / s  # seconds per step, kept from noise near 0
-        steps = s * max(1, min(most // s, round(target / a / s)))
-        per_call = max(t4 + a * (steps - s4), a * steps)  # c + a * steps, c from the 4x call
+        for _ in range(4):  # a call may cost far more than its steps (0.1-0.26 s to set up 1e6 starts in 10-D,
+            t4, x = best(s4)  # 5 ms a step): fit again from a call of the chosen steps while they are longer
+            a = max((t4 - t) / (s4 - s), t4 / s4 / 5) if s4 > s else t / s  # seconds per step, kept from 0
+            steps = s * max(1, min(most // s, round(target / a / s)))
+            if steps <= s4:
+                break
+            s4 = steps
+        per_call = max(t4 + a * (steps - s4), a * steps)  # c + a * steps, c from the last fit
         calls, times = max(1, round(target / per_call)), []
     cpu0, timed_before = time.process_time(), len(times)
     while len(times) < repeats:
