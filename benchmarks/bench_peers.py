@@ -15,18 +15,21 @@ problem (Rosenbrock 2-D, Himmelblau 2-D, Styblinski-Tang 10-D), method and N (1,
 - ``JAX + optax`` (x64 enabled, so float64) and ``JAX + optax f32``: one ``jit``'d ``lax.scan`` over a
   chunk of steps of the ``vmap``'d gradient and the optax update; Newton by ``jax.hessian`` + solve.
 
-Each cell is calibrated (a warm-up call compiles, one timed call sets the number of steps so that a
-repeat takes about ``--target`` seconds); slow peers at large N (the per-start loops, the ``python``
-backend, and Newton in 10-D where the ``(N, n, n)`` Hessians would not fit) are timed on a subset of
-the starts, marked ``*``: their cost per point-step does not depend on N. Every peer runs on
+Each cell is timed in a fresh Python process (``--isolation``: in one process, what ran before changed
+rates) and calibrated there: a warm-up call on the timed starts compiles; timed calls set the steps per
+call (at most ``--segment`` = 512: see ``SEGMENT``) and the calls per repeat, so that a repeat takes about
+``--target`` seconds; every call starts afresh from the same starts. Slow peers at large N (the per-start
+loops, the ``python`` backend, and Newton in 10-D where the ``(N, n, n)`` Hessians would not fit) are timed
+on a subset of the starts, marked ``*``: their cost per point-step does not depend on N. Every peer runs on
 ``--threads`` threads (default 1, as issue 7's figures). Also measured: that the peers compute the
 same thing (final iterates of one cell per method against ``symgd numpy``), and the time to first
 result (fresh process per cell: from ``Problem(text)``, or the peer's own set-up, to the result;
 compile, tracing and jit included). The issue's targets are checked in the summary.
 
 Usage: ``python benchmarks/bench_peers.py [--quick] [--threads T] [--only rates,agree,ttfr]
-[--problems ...] [--methods ...]``; prints tables and writes ``benchmarks/results/bench_peers.json``
-(``bench_peers.quick.json`` with ``--quick``). Peers that are not installed are reported as such.
+[--problems ...] [--methods ...] [--isolation cell|peer|none] [--segment 512]``; prints tables and writes
+``benchmarks/results/bench_peers.json`` (``bench_peers.quick.json`` with ``--quick``). Peers that are not
+installed are reported as such.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import math
 import os
 import pathlib
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -62,6 +66,15 @@ PEERS = {  # key -> (label, dtype)
 SYMGD_BACKEND = {"numpy": "numpy", "python": "python", "fused": "numba", "fused32": "numba", "auto": "auto"}
 TARGET_RATE, TARGET_VS_JAX, REPL_MS = 4.5e8, 5.0, 50.0  # issue 7
 F64_AGREE = 1e-10
+# At most SEGMENT steps per timed call (a repeat makes as many calls as its time needs). A start that lands
+# exactly on a minimum (the gradient exactly 0 in floating point) keeps running with tol=None, and its momentum
+# or Adam state decays by 0.9 per step into subnormal numbers and stays there (0.9 x the least subnormal rounds
+# back to it). Arithmetic on subnormals takes a microcode assist: symgd's fused kernels ran 2-20x slower from
+# about 1,000 steps on (float32; Himmelblau, Styblinski-Tang) and 8,000 (float64; Rosenbrock Adam: 16,000) on,
+# while JAX (XLA flushes subnormals to zero) did not slow down, so a cell's rate depended on how many steps its
+# calibration happened to pick. Calls of 512 steps stay before that in every cell (benchmarks/README.md).
+SEGMENT = 512
+CHILD_TIMEOUT = 900  # seconds for one cell's process (rates) or one time-to-first-result row
 
 
 class Unavailable(Exception):
@@ -257,7 +270,6 @@ def starts(spec: Spec, N: int, seed: int = 0) -> np.ndarray:
 class Runner:
     run: object  # (starts (m, n) float64, steps) -> final iterates (m, n)
     unit: int = 1  # steps is a multiple of this (JAX: the length of the jit'd scan)
-    full_warm: bool = False  # the warm-up must use the timed shape (JAX compiles per shape)
 
 
 def cap(peer: str, spec: Spec, method: str) -> int | None:
@@ -269,10 +281,10 @@ def cap(peer: str, spec: Spec, method: str) -> int | None:
     return None
 
 
-def default_unit(peer: str, m: int, quick: bool) -> int:
+def default_unit(peer: str, m: int, quick: bool, segment: int = 0) -> int:
     """Steps of the first calibration call (the timed steps are a multiple); JAX: the length of its jit'd scan."""
-    if peer.startswith("jax"):  # about 1e6 point-steps per call (1e5 quick)
-        return int(np.clip((10**5 if quick else 10**6) // m, 10, 1000))
+    if peer.startswith("jax"):  # about 1e6 point-steps per call (1e5 quick), at most a segment
+        return int(np.clip((10**5 if quick else 10**6) // m, 10, min(1000, segment or 1000)))
     return 1
 
 
@@ -385,7 +397,7 @@ def jax_runner(spec: Spec, method: str, dtype: str, unit: int) -> Runner:
             c = chunk(c)
         return np.asarray(final(c), np.float64)  # waits for the result
 
-    return Runner(run, unit=unit, full_warm=True)
+    return Runner(run, unit=unit)
 
 
 def loop_runner(spec: Spec, method: str) -> Runner:
@@ -428,53 +440,135 @@ def n_bad(x: np.ndarray) -> int:
 
 
 def measure(peer: str, spec: Spec, method: str, X: np.ndarray, target: float, repeats: int, threads: int,
-            quick: bool) -> dict:
+            quick: bool, segment: int = SEGMENT) -> dict:
     """Rate of one cell: warm up, calibrate the steps to ``target`` seconds, median of ``repeats``."""
     N = len(X)
     m = min(N, cap(peer, spec, method) or N)
     try:
-        r = runner(peer, spec, method, default_unit(peer, m, quick), threads)
-        return {**calibrate_and_time(r, X[:m], target, repeats), "subset": m < N}
+        r = runner(peer, spec, method, default_unit(peer, m, quick, segment), threads)
+        return {**calibrate_and_time(r, X[:m], target, repeats, segment), "subset": m < N}
     except Unavailable as e:
         return {"rate": None, "na": one_line(e)}
     except Exception as e:  # a peer's failure is reported, the benchmark goes on  # noqa: BLE001
         return {"rate": None, "na": "failed: " + one_line(e, type(e).__name__)}
 
 
-def calibrate_and_time(r: Runner, X: np.ndarray, target: float, repeats: int) -> dict:
-    """Warm up; grow the steps until a call takes ``target / 8``; fit ``time = c + a * steps`` from that call and
-    one of 4x the steps; time ``repeats`` calls whose steps take about ``target`` (the call's own overhead c comes
-    on top and is part of the rate). A cell whose first call already takes ``2 target`` is timed as it is."""
-    r.run(X if r.full_warm else X[:64], r.unit)  # compile, fill caches
-    most = 10**7
-    s = r.unit
+def calibrate_and_time(r: Runner, X: np.ndarray, target: float, repeats: int, segment: int = SEGMENT) -> dict:
+    """Warm up on the timed starts; grow the steps (at most ``segment`` per call) until a call takes ``target / 8``;
+    fit ``time = c + a * steps`` from that call and one of 4x the steps (again from a call of the steps so
+    chosen, while they are more); a repeat is ``calls`` calls of ``steps`` steps, each from the starts, about
+    ``target`` seconds (the call's own overhead c is part of the rate). A cell whose first call already takes
+    ``2 target`` is timed as it is.
+
+    Every call starts afresh from ``X``, so the timed steps are the first ``steps`` of each start: no start has
+    converged exactly long enough for its optimizer state to decay into subnormal numbers (see ``SEGMENT``)."""
+    r.run(X, r.unit)  # compile, fill caches, and touch arrays of the timed sizes
+    most = min(10**7, segment or 10**7)
+    most = max(r.unit, most // r.unit * r.unit)
+
+    def best(steps):  # the first call of a new length may do one-off work (symgd: coefficient rows): take two
+        t1, out = timed(r.run, X, steps)
+        return (min(t1, timed(r.run, X, steps)[0]) if t1 < target else t1), out
+
+    s, grow = r.unit, min(10**6, most // 4 // r.unit * r.unit)  # s: a multiple of the unit, up to a quarter of most
     t, x = timed(r.run, X, s)
-    while t < target / 8 and s < min(10**6, most // 4):
-        s = min(most // 4, s * max(2, min(100, math.ceil(target / 8 / max(t, 1e-9)))))
+    while t < target / 8 and s < grow:
+        s = min(grow, s * max(2, min(100, math.ceil(target / 8 / max(t, 1e-9)))))
         t, x = timed(r.run, X, s)
     if s == r.unit and t >= 2 * target:  # a slow cell: the calibration call is the first repeat
-        steps, times = s, [t]
+        steps, calls, times = s, 1, [t]
     else:
-        t4, x = timed(r.run, X, 4 * s)
-        a = max((t4 - t) / (3 * s), t4 / (4 * s) / 5)  # seconds per step, kept from noise near 0
-        steps, times = s * max(1, min(most // s, round(target / a / s))), []
+        t = min(t, timed(r.run, X, s)[0]) if t < target else t
+        s4 = min(4 * s, most)
+        for _ in range(4):  # a call may cost far more than its steps (0.1-0.26 s to set up 1e6 starts in 10-D,
+            t4, x = best(s4)  # 5 ms a step): fit again from a call of the chosen steps while they are longer
+            a = max((t4 - t) / (s4 - s), t4 / s4 / 5) if s4 > s else t / s  # seconds per step, kept from 0
+            steps = s * max(1, min(most // s, round(target / a / s)))
+            if steps <= s4:
+                break
+            s4 = steps
+        per_call = max(t4 + a * (steps - s4), a * steps)  # c + a * steps, c from the last fit
+        calls, times = max(1, round(target / per_call)), []
+    cpu0, timed_before = time.process_time(), len(times)
     while len(times) < repeats:
-        t, x = timed(r.run, X, steps)
-        times.append(t)
-    return {"rate": len(X) * steps / statistics.median(times), "starts_timed": len(X), "steps": steps,
-            "seconds": times, "diverged": n_bad(x), "info": getattr(r.run, "info", "")}
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            x = r.run(X, steps)
+        times.append(time.perf_counter() - t0)
+    cpu = time.process_time() - cpu0  # every thread of the process: cores busy = cpu / wall
+    busy = round(cpu / sum(times[timed_before:]), 2) if len(times) > timed_before else None
+    return {"rate": len(X) * steps * calls / statistics.median(times), "starts_timed": len(X), "steps": steps,
+            "calls": calls, "seconds": times, "diverged": n_bad(x), "info": getattr(r.run, "info", ""),
+            "cpu_per_wall": busy}
 
 
-def rates(specs, methods, sizes, peers, target, repeats, threads, quick) -> list[dict]:
+def rate_child(peer: str, cells: list[tuple[Spec, str, int]], target: float, repeats: int, threads: int,
+               quick: bool, segment: int) -> list[dict]:
+    """In a fresh process: ``measure`` these cells of one peer, each with the CPU time, page faults and load."""
+    out = []
+    for spec, method, N in cells:
+        before, load = resource.getrusage(resource.RUSAGE_SELF), os.getloadavg()[0]
+        got = measure(peer, spec, method, starts(spec, N), target, repeats, threads, quick, segment)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        out.append({**got, "load": round(load, 2), "child": {
+            "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3),
+            "minflt": after.ru_minflt - before.ru_minflt, "majflt": after.ru_majflt - before.ru_majflt,
+            "maxrss_mb": round(after.ru_maxrss / 1024), "nivcsw": after.ru_nivcsw - before.ru_nivcsw}})
+    return out
+
+
+def rate_cells(peer: str, cells: list[tuple[Spec, str, int]], target: float, repeats: int, threads: int,
+               quick: bool, segment: int) -> list[dict]:
+    """These cells of one peer timed in a fresh Python process (``--rate-child``): what ran before in the
+    benchmark plays no part. The caches on disk (numba's and symgd's: the run's temporary folder) are shared, so
+    a kernel is compiled once per run (compile time is never part of a rate: the warm-up call loads it)."""
+    cmd = [sys.executable, __file__, "--rate-child", peer, ",".join(sp.name for sp, _, _ in cells),
+           ",".join(m for _, m, _ in cells), ",".join(str(N) for _, _, N in cells), "--target", repr(target),
+           "--repeat", str(repeats), "--threads", str(threads), "--segment", str(segment)] + ["--quick"] * quick
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=CHILD_TIMEOUT * len(cells))
+    except subprocess.TimeoutExpired:
+        return [{"rate": None, "na": f"failed: the process took more than {CHILD_TIMEOUT * len(cells)} s"}] * len(cells)
+    wall = time.perf_counter() - t0
+    lines = p.stdout.strip().splitlines()
+    if p.returncode != 0 or not lines:
+        err = (p.stderr.strip().splitlines() or [f"exit status {p.returncode}"])[-1]
+        return [{"rate": None, "na": "failed: " + one_line(RuntimeError(err))}] * len(cells)
+    out = json.loads(lines[-1])
+    for c in out:
+        c["child"]["process_s"] = round(wall / len(cells), 2)  # the process's wall time, imports included
+    return out
+
+
+ISOLATION = {"cell": "in a fresh process each", "peer": "in a fresh process per peer", "none": "in this process"}
+
+
+def rates(specs, methods, sizes, peers, target, repeats, threads, quick, isolation="cell",
+          segment=SEGMENT) -> list[dict]:
+    """Every cell, each in a fresh process (``isolation="cell"``), or one process per peer, or in this one."""
+    got = {}
+    if isolation == "peer":  # one process per peer times all its cells
+        todo = [(spec, method, N) for spec in specs for method in methods for N in sizes]
+        for peer in peers:
+            t0 = time.perf_counter()
+            got.update(zip(((peer, sp.name, m, N) for sp, m, N in todo),
+                           rate_cells(peer, todo, target, repeats, threads, quick, segment)))
+            print(f"  {PEERS[peer][0]}: {len(todo)} cells in {time.perf_counter() - t0:.0f} s", flush=True)
     cells = []
     for spec in specs:
         for method in methods:
             for N in sizes:
-                X = starts(spec, N)
+                X = starts(spec, N) if isolation == "none" else None
                 line = []
                 for peer in peers:
+                    key = (peer, spec.name, method, N)
+                    if key not in got and isolation == "none":
+                        got[key] = measure(peer, spec, method, X, target, repeats, threads, quick, segment)
+                    elif key not in got:
+                        got[key] = rate_cells(peer, [(spec, method, N)], target, repeats, threads, quick, segment)[0]
                     c = {"problem": spec.name, "method": method, "N": N, "peer": peer, "dtype": PEERS[peer][1],
-                         "hyper": spec.hyper[method], **measure(peer, spec, method, X, target, repeats, threads, quick)}
+                         "hyper": spec.hyper[method], **got[key]}
                     cells.append(c)
                     line.append(f"{peer} {fmt_rate(c)}")
                 print(f"  {spec.name} {method} N={fmt_n(N)}: " + ", ".join(line), flush=True)
@@ -600,7 +694,7 @@ def ttfr_cell(peer, method, N, threads, cache_dir) -> dict:
     cmd = [sys.executable, __file__, "--ttfr-child", peer, method, str(N), "--threads", str(threads)]
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, SYMGD_CACHE_DIR=cache_dir)  # symgd's store and kernels too
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         err = (p.stderr.strip().splitlines() or ["?"])[-1]
@@ -752,8 +846,9 @@ def markdown(doc: dict) -> str:
 
 
 def set_threads(k: int) -> None:
-    """Every peer on k threads; set before torch, JAX (XLA) and numba are imported (they read it once)."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    """Every peer on k threads (symgd's fused kernels too: SYMGD_THREADS, else they split over every CPU); set
+    before torch, JAX (XLA) and numba are imported (they read it once)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS", "SYMGD_THREADS"):
         os.environ[var] = str(k)
     flags = f"--xla_cpu_multi_thread_eigen={'true' if k > 1 else 'false'} intra_op_parallelism_threads={k}"
     if flags not in os.environ.get("XLA_FLAGS", ""):
@@ -786,7 +881,16 @@ def main(argv=None) -> int:
     ap.add_argument("--target", type=float, default=None, help="seconds per timed repeat (default 0.5; quick 0.03)")
     ap.add_argument("--repeat", type=int, default=None, help="timed repeats per cell, median (default 3; quick 1)")
     ap.add_argument("--markdown", metavar="JSON", help="print the tables of a run's JSON as Markdown and exit")
+    ap.add_argument("--isolation", choices=ISOLATION, default=None, help="rate cells: a fresh process per cell "
+                    "(default), per peer (quick's default: all the peer's cells in one process), or none (this "
+                    "process)")
+    ap.add_argument("--in-process", action="store_true", help="the same as --isolation none: every rate cell in "
+                    "this process, one after the other (what ran before a cell may then change its rate)")
+    ap.add_argument("--segment", type=int, default=SEGMENT, help=f"at most this many steps per timed call "
+                    f"(default {SEGMENT}; 0: no limit, as before: long calls time the subnormal numbers of starts "
+                    f"that converged exactly)")
     ap.add_argument("--ttfr-child", nargs=3, metavar=("PEER", "METHOD", "N"), help=argparse.SUPPRESS)
+    ap.add_argument("--rate-child", nargs=4, metavar=("PEER", "PROBLEMS", "METHODS", "SIZES"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.markdown:
         print(markdown(json.loads(pathlib.Path(args.markdown).read_text())))
@@ -799,6 +903,11 @@ def main(argv=None) -> int:
         except Unavailable as e:
             res = {"first_s": None, "na": str(e)}
         print(json.dumps(res))
+        return 0
+    if args.rate_child:
+        peer, (names, methods, sizes) = args.rate_child[0], (v.split(",") for v in args.rate_child[1:])
+        todo = [(SPECS[name], method, int(N)) for name, method, N in zip(names, methods, sizes, strict=True)]
+        print(json.dumps(rate_child(peer, todo, args.target, args.repeat, args.threads, args.quick, args.segment)))
         return 0
     sections = set(args.only.split(","))
     names = args.problems or ("rosenbrock" if args.quick else ",".join(SPECS))
@@ -813,7 +922,8 @@ def main(argv=None) -> int:
     if "NUMBA_CACHE_DIR" in os.environ:
         return run(args, sections, specs, methods, peers)
     with tempfile.TemporaryDirectory(prefix="bench_peers_numba_") as cache:  # what earlier runs cached plays no part
-        os.environ["NUMBA_CACHE_DIR"] = cache
+        os.environ["NUMBA_CACHE_DIR"] = cache  # the cells' processes share it: a kernel is compiled once per run
+        os.environ.setdefault("SYMGD_CACHE_DIR", cache)
         return run(args, sections, specs, methods, peers)
 
 
@@ -822,14 +932,17 @@ def run(args, sections, specs, methods, peers) -> int:
     quick = args.quick
     sizes = tuple(int(float(v)) for v in args.sizes.split(",")) if args.sizes else (1, 10**4) if quick else (1, 10**4, 10**6)
     target, repeats = args.target or (0.03 if quick else 0.5), args.repeat or (1 if quick else 3)
+    isolation = "none" if args.in_process else args.isolation or ("peer" if quick else "cell")
     vers, t_start = versions(), time.perf_counter()
     print(f"bench_peers: {'quick' if quick else 'full'} run, {args.threads} thread(s) per peer, median of {repeats}, "
-          f"~{target:g} s per repeat; load average {os.getloadavg()[0]:.2f}\n  "
+          f"~{target:g} s per repeat, at most {args.segment or 'any number of'} steps per call, rate cells timed "
+          f"{ISOLATION[isolation]}; "
+          f"load average {os.getloadavg()[0]:.2f}\n  "
           + ", ".join(f"{k} {v or 'not installed'}" for k, v in vers.items())
           + "\n  JAX runs with x64 enabled (float64; 'f32' rows: float32 starts)", flush=True)
     cells, agree, first = [], [], []
     if "rates" in sections:
-        cells = rates(specs, methods, sizes, peers, target, repeats, args.threads, quick)
+        cells = rates(specs, methods, sizes, peers, target, repeats, args.threads, quick, isolation, args.segment)
         print_rate_tables(cells, specs, methods, sizes, peers)
     if "agree" in sections:
         agree = agreement(methods, peers, 200 if quick else 1000, args.threads)
@@ -839,6 +952,7 @@ def run(args, sections, specs, methods, peers) -> int:
     goals = targets(cells, first)
     doc = {"benchmark": "bench_peers", "when": time.strftime("%Y-%m-%dT%H:%M:%S"), "quick": quick,
            "threads": args.threads, "target_s": target, "repeats": repeats, "versions": vers,
+           "isolation": isolation, "segment": args.segment,
            "machine": platform.machine(), "processor": platform.processor(), "cpus": os.cpu_count(),
            "load_average_end": os.getloadavg(), "seconds": time.perf_counter() - t_start,
            "problems": {s.name: {"text": s.text, "n": s.n, "box": s.box, "hyper": s.hyper} for s in specs},
