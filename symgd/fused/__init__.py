@@ -27,21 +27,26 @@ and Jacobi rotations instead of LAPACK), with the same statuses, steps and diver
 ``choose`` picks the backend for ``backend="auto"`` and says why.
 
 Measured on the 2-core reference machine, quiet, point-steps per second, Rosenbrock 2-D (numba: two threads;
-``benchmarks/README.md`` has every cell against the lecture loop, PyTorch and JAX + optax):
+calls of at most 512 steps, so N = 1 includes a call's overhead of about 50 µs; ``benchmarks/README.md`` has
+every cell against the lecture loop, PyTorch and JAX + optax):
 
 ======  =======  ======  ======  =======  ============
 method  N        numpy   python  numba    numba f32
 ======  =======  ======  ======  =======  ============
-Adam    1        3.9e4   2.3e5   3.8e7    --
-Adam    1e4      3.4e7   8.8e5   5.9e8    3.6e8
-Adam    1e6      3.7e7   --      5.3e8    1.4e9
-GD      1        4.7e4   6.4e5   1.1e8    --
-GD      1e4      7.8e7   1.7e6   1.6e9    3.0e9
-GD      1e6      6.9e7   --      1.4e9    2.9e9
+Adam    1        3.7e4   4.9e5   7.0e6    6.6e6
+Adam    1e4      4.3e7   8.5e5   5.9e8    1.3e9
+Adam    1e6      4.2e7   --      6.4e8    1.4e9
+GD      1        4.8e4   8.3e5   8.7e6    8.3e6
+GD      1e4      8.5e7   1.6e6   1.3e9    2.2e9
+GD      1e6      7.9e7   --      1.4e9    2.5e9
 ======  =======  ======  ======  =======  ============
 
-One thread runs Adam at 3.2-3.3e8: 92 % of a hand-written kernel without the runner's tests (3.5e8, bound
-by each coordinate's square root and division). Loading a kernel: compiling 0.8 s (GD) to 2.1 s (Newton)
+float32 kernels flush subnormal numbers to zero while they run, float64 ones only with ``flush=True``
+(``_fpu``): runs whose starts sit exactly at a minimum for thousands of steps otherwise slow down up to
+20x as their optimizer state decays through the subnormal range.
+
+One thread runs Adam at 3.2-3.6e8: about 90 % of a hand-written kernel without the runner's tests (4.0e8,
+bound by each coordinate's square root and division). Loading a kernel: compiling 0.8 s (GD) to 2.1 s (Newton)
 for 2-D, 4 s for 50-D Rosenbrock, 14 s for 200-D; from numba's disk cache 0.01-0.2 s; from this
 process's cache nothing.
 
