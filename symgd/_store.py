@@ -14,9 +14,10 @@ module's format and a fingerprint of the code that made it: the parser, the deri
 of symgd, and SymPy (their files' paths, sizes and modification times, as Python's own bytecode cache
 checks them), and Python's version. Changing any of them makes new names, so a stale record is never
 read; old files are pruned when there are more than ``MAX_RECORDS``. A record that cannot be read or
-does not have the expected shape is ignored; a folder that cannot be written means no records (everything still works, only slower). The
-printed parts become kernel source that is executed, as numba's cache in the same folder is: the folder
-is the user's own, like Python's ``__pycache__``; user text never reaches it except through the printer.
+does not have the expected shape is ignored; a folder that cannot be written means no records (everything
+still works, only slower). The printed parts become kernel source that is executed, as numba's cache in
+the same folder is: the folder is the user's own, like Python's ``__pycache__``; user text never reaches
+it except through the printer.
 
 Layer 0: only the standard library.
 """

@@ -249,7 +249,8 @@ def load(spec: Spec, update) -> Loaded:
         filename = file or f"<{name}>"
         module.__file__ = filename
         linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)  # inspect.getsource works
-        exec(compile(src, filename, "exec"), module.__dict__)  # generated from the SymPy tree, never user text
+        # src is printed from the SymPy tree (here, or by an earlier process: _store), never user text
+        exec(compile(src, filename, "exec"), module.__dict__)
         sys.modules[name] = module
         fn, origin = module.kernel, "exec"
         if spec.backend == "numba":

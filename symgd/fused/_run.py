@@ -25,8 +25,6 @@ _LOCK = threading.Lock()
 _TILES: dict = {}  # spec -> tile_size(spec)
 
 
-
-
 def default_threads() -> int:
     """``$SYMGD_THREADS``, else the CPUs this process may use."""
     env = os.environ.get("SYMGD_THREADS", "")
