@@ -65,9 +65,9 @@ def text_key(text: str, variables):
     return None
 
 
-# The code whose output a record holds: the parser and the derivatives (names, constants), the printer and the
+# The code whose output a record holds: the parser and the derivatives (names, constants), the printers and the
 # parts' layout (the compiled backends' printed f and ∇f), the record itself. Files and folders of symgd.
-_SOURCES = ("parse", "fused", "_symbolic.py", "problem.py", "_store.py")
+_SOURCES = ("parse", "fused", "kernels.py", "_symbolic.py", "problem.py", "_store.py")
 
 
 @functools.cache

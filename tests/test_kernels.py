@@ -199,3 +199,15 @@ def test_random_objectives_match_sympy(terms, outer):
     np.testing.assert_allclose(k.f(X), f, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(k.grad(X), g, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(k.hess(X), H, rtol=1e-12, atol=1e-12)
+
+
+def test_the_hessian_of_a_kink_is_zero_beside_it_and_undefined_on_it():
+    # d²|x|/dx² is 2·DiracDelta(x)/2 in SymPy, which NumPy cannot evaluate: it was a NameError inside Newton's run
+    from symgd import Problem, minimize
+
+    p = Problem("x^2 + Abs(x)")
+    H = p.kernels.hess(np.array([[0.0], [2.0], [-1.0]]))
+    assert np.isnan(H[0, 0, 0]) and H[1:, 0, 0].tolist() == [2.0, 2.0]
+    run = minimize(p, "newton", [[0.0], [1.0]], 5, tol=None, backend="numpy")
+    assert list(run.status) == ["diverged", "max_steps"] and run.reason[0] == "nan"
+    assert run.x[1, 0] == -0.5  # x - (2x + sign x) / 2 from 1: -0.5, then it swaps sides of the kink

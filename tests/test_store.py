@@ -176,3 +176,33 @@ def test_submodules_and_public_names_are_attributes_of_the_package():
     assert callable(symgd.minimize) and symgd.Problem is Problem  # the function, not the submodule
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         symgd.nope  # noqa: B018
+
+
+def test_a_second_process_runs_the_numpy_backend_without_importing_sympy(tmp_path):
+    code = """
+        import json, sys
+        import numpy as np
+        import symgd
+        p = symgd.Problem("(1 - x)^2 + 100*(y - x^2)^2 + exp(x*y) + Abs(x)")
+        X = np.random.default_rng(0).uniform(-1, 1, (64, 2))
+        runs = [symgd.minimize(p, "adam", X, 40, lr=1e-2, backend="numpy"),
+                symgd.minimize(p, "newton", X, 4, damping="armijo", backend="numpy")]  # Hessian and f alone
+        print(json.dumps({"sympy": "sympy" in sys.modules, "x": [r.x.tolist() for r in runs],
+                          "f": p.kernels.f(X[:3]).tolist()}))
+    """
+    first, second = _child(code, str(tmp_path)), _child(code, str(tmp_path))
+    assert first["sympy"] and not second["sympy"]
+    assert second["x"] == first["x"] and second["f"] == first["f"]  # the same generated code, bit for bit
+
+
+def test_stored_numpy_kernels_of_the_wrong_shape_are_compiled_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMGD_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_store, "_MEMO", {})
+    key = _store.text_key("x^2 + 3*y^2", None)
+    _store.save(key, names=["x", "y"], constants=[],
+                numpy_kernels={"fg": ["import os\\ndef _lambdifygenerated(_x0, _x1): pass", []], "hess": None,
+                               "cells": []})
+    p = Problem("x^2 + 3*y^2")
+    assert "expr" not in p.__dict__  # read from the store, with its (foreign) kernels entry
+    g = p.kernels.grad(np.array([[1.0, 1.0]]))  # the entry is refused (not lambdify's source): compiled again
+    assert g.tolist() == [[2.0, 6.0]]
