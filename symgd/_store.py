@@ -33,7 +33,7 @@ import random
 import sys
 import threading
 
-__all__ = ["cache_dir", "load", "save", "text_key"]
+__all__ = ["cache_dir", "get", "load", "save", "text_key"]
 
 FORMAT = 1
 MAX_RECORDS = 20000  # more than this many records: the oldest half go
@@ -93,11 +93,22 @@ def _fingerprint() -> str:
 
 
 def _path(key) -> str | None:
-    d = cache_dir()
-    if d is None or key is None:
+    """The record's file (None: no key, or no usable folder); worked out once per key and $SYMGD_CACHE_DIR."""
+    if key is None:
         return None
-    digest = hashlib.sha256(json.dumps([FORMAT, _fingerprint(), *key]).encode()).hexdigest()[:32]
-    return os.path.join(d, "problems", f"{digest}.json")
+    memo = (key, os.environ.get("SYMGD_CACHE_DIR"))
+    hit = _PATHS.get(memo, False)
+    if hit is False:
+        d = cache_dir()  # a few system calls: once, not on every Problem(text) of a REPL
+        digest = hashlib.sha256(json.dumps([FORMAT, _fingerprint(), *key]).encode()).hexdigest()[:32]
+        hit = None if d is None else os.path.join(d, "problems", f"{digest}.json")
+        if len(_PATHS) >= MEMO_MAX:
+            _PATHS.clear()
+        _PATHS[memo] = hit
+    return hit
+
+
+_PATHS: dict = {}  # (key, $SYMGD_CACHE_DIR) -> _path(key)
 
 
 _LOCK = threading.Lock()
@@ -114,7 +125,7 @@ def _keep(path: str, record: dict) -> None:
 
 
 def load(key) -> dict | None:
-    """The record kept for ``key`` (a ``text_key``), or None."""
+    """The record kept for ``key`` (a ``text_key``), or None (also for ``key`` None)."""
     path = _path(key)
     if path is None:
         return None
@@ -132,8 +143,14 @@ def load(key) -> dict | None:
     return record
 
 
+def get(key, field: str):
+    """``load(key)[field]``, or None (no key, no record, no such field)."""
+    return (load(key) or {}).get(field)
+
+
 def save(key, **fields) -> None:
-    """Add ``fields`` (JSON values) to the record of ``key``; silently nothing if the folder is not writable."""
+    """Add ``fields`` (JSON values) to the record of ``key``; silently nothing for ``key`` None or a folder that
+    is not writable."""
     path = _path(key)
     if path is None:
         return

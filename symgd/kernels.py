@@ -208,7 +208,7 @@ def compile_kernels(problem: Problem) -> Kernels:
 
 def _f_alone(problem: Problem, key):
     """The function of f alone: from the store, else compiled (and kept there for a problem made from text)."""
-    fn = _function(((_store.load(key) if key is not None else None) or {}).get("numpy_f"))
+    fn = _function(_store.get(key, "numpy_f"))
     if fn is None:
         fn = lambdify_batched(problem.variables, [problem.expr])
         entry = _portable(fn) if key is not None else None
@@ -219,7 +219,7 @@ def _f_alone(problem: Problem, key):
 
 def _stored_kernels(problem: Problem, key) -> Kernels | None:
     """The kernels from the source kept in the store, or None (nothing kept, or not of the expected shape)."""
-    entry = ((_store.load(key) if key is not None else None) or {}).get("numpy_kernels")
+    entry = _store.get(key, "numpy_kernels")
     if not isinstance(entry, dict):
         return None
     fg_fn, h_fn = _function(entry.get("fg")), _function(entry.get("hess"))

@@ -57,8 +57,8 @@ class Problem:
 
     def __post_init__(self):
         key = _store.text_key(self.expr, self.variables or None) if isinstance(self.expr, str) else None
-        record = _store.load(key) if key is not None else None
-        names, constants = (record or {}).get("names"), (record or {}).get("constants")
+        record = _store.load(key) or {}
+        names, constants = record.get("names"), record.get("constants")
         d = self.__dict__
         if _strings(names) and _strings(constants):  # seen before: SymPy waits until expr is asked for
             del d["expr"], d["variables"]
@@ -145,13 +145,12 @@ class Problem:
     def _printed(self) -> str:
         """``sympy.sstr(self.expr)``, kept in the store's record of a problem made from text (for reprs)."""
         key = self.__dict__.get("_text_key")
-        text = ((_store.load(key) if key is not None else None) or {}).get("sstr")
+        text = _store.get(key, "sstr")
         if type(text) is not str:
             import sympy as sp
 
             text = sp.sstr(self.expr)
-            if key is not None:
-                _store.save(key, sstr=text)
+            _store.save(key, sstr=text)
         return text
 
     def __repr__(self) -> str:

@@ -74,7 +74,8 @@ from symgd.fused._run import default_threads
 from symgd.optimizers import get
 from symgd.problem import Problem
 
-__all__ = ["BACKENDS", "DTYPES", "STATS", "cache_dir", "choose", "default_threads", "kernel_source", "run"]
+__all__ = ["BACKENDS", "DTYPES", "STATS", "cache_dir", "choose", "default_threads", "flushes", "kernel_source",
+           "run"]
 
 BACKENDS = ("auto", "numpy", "python", "numba")
 DTYPES = ("float64", "float32")
@@ -252,7 +253,7 @@ def run(backend: str, problem, opt, X, steps: int, tol, diverge_at: float, dtype
         _backends.WARM.add(_backends.warm_key(problem, opt, dtype))
     job = _run.prepare(loaded, opt.fused, X, int(steps), tol, diverge_at, _run.coef_key(opt))
     B = X.shape[0]
-    P, L = _run.execute(loaded, job, B, threads, dtype == "float32" if flush is None else bool(flush))
+    P, L = _run.execute(loaded, job, B, threads, flushes(dtype, flush))
     x, f, g, nit, code = job.out
     code = code.astype(np.int8)
     bad = np.flatnonzero(code == 2)  # the kernel tells diverged from converged; classify says why (few rows)
@@ -266,6 +267,11 @@ def run(backend: str, problem, opt, X, steps: int, tol, diverge_at: float, dtype
         np.copyto(P, P[nit, np.arange(B)][None], where=late[..., None])
         np.copyto(L, L[nit, np.arange(B)][None], where=late)
     return x, f, nit, code, div_at, P, L, reason
+
+
+def flushes(dtype: str, flush: bool | None) -> bool:
+    """Whether a numba run flushes subnormal numbers to zero (``_fpu``): as asked, else in float32 only."""
+    return dtype == "float32" if flush is None else bool(flush)
 
 
 def kernel_source(problem, opt, backend: str = "numba", dtype: str = "float64", path: bool = False) -> str:

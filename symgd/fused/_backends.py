@@ -90,8 +90,7 @@ def problem_parts(problem, hessian: bool) -> Parts:
         if hit is None:
             hit = parts(problem, hessian)  # raises Unprintable
             STATS["generated"] += 1
-            if text_key is not None:
-                _store.save(text_key, **{_PARTS_FIELD[hessian]: list(hit)})
+            _store.save(text_key, **{_PARTS_FIELD[hessian]: list(hit)})
         with _LOCK:
             _remember(_PARTS, key, hit)
     return hit
@@ -102,8 +101,7 @@ _PARTS_FIELD = {False: "parts", True: "parts_hessian"}
 
 def _stored_parts(text_key, hessian: bool) -> Parts | None:
     """The ``Parts`` kept in the store for this text, or None (none kept, or not of the expected shape)."""
-    record = _store.load(text_key) if text_key is not None else None
-    fields = (record or {}).get(_PARTS_FIELD[hessian])
+    fields = _store.get(text_key, _PARTS_FIELD[hessian])
     try:
         n, fg, h, cells, f_only = fields
         out = Parts(int(n), tuple(fg), None if h is None else tuple(h),

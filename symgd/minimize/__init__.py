@@ -230,7 +230,7 @@ def minimize(problem, method, x0, steps: int = 100, *, tol: float | None = 1e-8,
                                  callback=callback, noise=noise_)
         out, reason = _run_local(used, opt, p, X, int(steps), tol_, float(diverge_at), bool(path), noise_, callback,
                                  dtype, flush_subnormals)
-    if used == "numba" and (dtype == "float32" if flush_subnormals is None else flush_subnormals):
+    if used == "numba" and fused.flushes(dtype, flush_subnormals):
         why += "; subnormal numbers flushed to zero"
     return Run(p, opt, x0_user, *out, steps=int(steps), tol=tol, noise=noise, noise_gamma=noise_gamma, seed=seed,
                _reason=reason, backend=used, backend_reason=why)
